@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xenpv: the Xen platform PCI device (5853:0001).
+ *
+ * The device is the anchor of everything xenpv does in an HVM guest:
+ * BAR 1 is guest-physical space that no RAM uses, where xenpv asks Xen to
+ * place shared_info and the grant table frames, and the device's INTx line
+ * carries the event channel upcall (HVM_PARAM_CALLBACK_IRQ).
+ *
+ * Unbinding undoes it in reverse. shared_info stays in the BAR: Xen may go
+ * on writing it, which is harmless there, and the next bind maps it again.
+ */
+
+#include <linux/pci.h>
+#include <linux/sysfs.h>
+#include <linux/timekeeping.h>
+#include <xen/interface/features.h>
+#include <xen/interface/hvm/params.h>
+#include <xen/interface/memory.h>
+
+#include "pvops.h"
+
+#define PCI_VENDOR_ID_XEN		0x5853
+#define PCI_DEVICE_ID_XEN_PLATFORM	0x0001
+#define XENPV_PLATFORM_BAR		1
+
+/* The one bound device; probe and remove are serialised by the PCI core. */
+static struct xenpv_platform xenpv_plat;
+
+/**
+ * xenpv_platform_alloc_gpfn() - reserve guest frames in the platform BAR
+ * @plat: the platform device
+ * @nr: how many consecutive frames
+ *
+ * Frames are handed out once per bind and never returned: the BAR is 16
+ * MiB on Xen 4.17 and xenpv needs shared_info plus the grant frames.
+ *
+ * Context: process context, under the device's probe.
+ * Return: the first frame, or 0 when the BAR is full.
+ */
+static unsigned long xenpv_platform_alloc_gpfn(struct xenpv_platform *plat,
+					       unsigned int nr)
+{
+	unsigned long gpfn = plat->next_gpfn;
+
+	if (nr > plat->end_gpfn - gpfn)
+		return 0;
+	plat->next_gpfn += nr;
+	return gpfn;
+}
+
+static int xenpv_platform_map_shared_info(struct xenpv_platform *plat)
+{
+	struct xen_add_to_physmap xatp = {
+		.domid = DOMID_SELF,
+		.space = XENMAPSPACE_shared_info,
+		.idx = 0,
+	};
+	int rc;
+
+	xatp.gpfn = xenpv_platform_alloc_gpfn(plat, 1);
+	if (!xatp.gpfn)
+		return -ENOSPC;
+	rc = xenpv_memory_op(XENMEM_add_to_physmap, &xatp);
+	if (rc) {
+		dev_err(&plat->pdev->dev, "XENMEM_add_to_physmap(shared_info): %d\n",
+			rc);
+		return -EIO;
+	}
+	plat->shared_info = xenpv_hv->map_gpfn(xatp.gpfn, 1);
+	if (!plat->shared_info)
+		return -ENOMEM;
+	plat->shared_info_gpfn = xatp.gpfn;
+	return 0;
+}
+
+/* sysfs: /sys/bus/pci/devices/<bdf>/xen/ */
+#define XENPV_ATTR(_name, _fmt, ...)					\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	const struct xenpv_platform *p __maybe_unused = &xenpv_plat;	\
+									\
+	return sysfs_emit(buf, _fmt "\n", __VA_ARGS__);			\
+}									\
+static DEVICE_ATTR_RO(_name)
+
+XENPV_ATTR(version, "%u.%u%s", p->info.major, p->info.minor,
+	   p->info.extraversion);
+XENPV_ATTR(features, "0x%08x", p->info.features);
+XENPV_ATTR(cpuid_base, "0x%08x", p->info.cpuid_base);
+XENPV_ATTR(hvm_features, "0x%08x", p->info.hvm_features);
+XENPV_ATTR(hypercall, "%s", xenpv_hv->name);
+XENPV_ATTR(shared_info_gfn, "0x%lx", p->shared_info_gpfn);
+XENPV_ATTR(callback_via, "0x%llx", p->callback_via);
+XENPV_ATTR(bar_frames_used, "%lu",
+	   p->next_gpfn - PHYS_PFN(p->mmio_start));
+
+static struct attribute *xenpv_platform_attrs[] = {
+	&dev_attr_version.attr,
+	&dev_attr_features.attr,
+	&dev_attr_cpuid_base.attr,
+	&dev_attr_hvm_features.attr,
+	&dev_attr_hypercall.attr,
+	&dev_attr_shared_info_gfn.attr,
+	&dev_attr_callback_via.attr,
+	&dev_attr_bar_frames_used.attr,
+	NULL
+};
+
+static const struct attribute_group xenpv_platform_group = {
+	.name = "xen",
+	.attrs = xenpv_platform_attrs,
+};
+
+static const struct attribute_group *xenpv_platform_groups[] = {
+	&xenpv_platform_group,
+	NULL
+};
+
+static bool xenpv_tsc_stable(void)
+{
+	return boot_cpu_has(X86_FEATURE_CONSTANT_TSC) &&
+	       boot_cpu_has(X86_FEATURE_NONSTOP_TSC) && !check_tsc_unstable();
+}
+
+static int xenpv_platform_probe(struct pci_dev *pdev,
+				const struct pci_device_id *id)
+{
+	struct xenpv_platform *plat = &xenpv_plat;
+	int rc;
+
+	if (plat->pdev) {
+		dev_err(&pdev->dev, "a second Xen platform device; ignored\n");
+		return -EBUSY;
+	}
+
+	rc = pci_enable_device(pdev);
+	if (rc)
+		return rc;
+	rc = pci_request_region(pdev, XENPV_PLATFORM_BAR, "xenpv");
+	if (rc)
+		goto err_disable;
+
+	plat->pdev = pdev;
+	plat->info = *xenpv_detected();
+	plat->mmio_start = pci_resource_start(pdev, XENPV_PLATFORM_BAR);
+	plat->mmio_len = pci_resource_len(pdev, XENPV_PLATFORM_BAR);
+	plat->next_gpfn = PHYS_PFN(plat->mmio_start);
+	plat->end_gpfn = PHYS_PFN(plat->mmio_start + plat->mmio_len);
+	if (!plat->mmio_start || plat->next_gpfn >= plat->end_gpfn) {
+		dev_err(&pdev->dev, "BAR %d is empty\n", XENPV_PLATFORM_BAR);
+		rc = -ENODEV;
+		goto err_release;
+	}
+
+	rc = xenpv_platform_map_shared_info(plat);
+	if (rc)
+		goto err_release;
+
+	rc = xenpv_clock_init(plat->shared_info, xenpv_tsc_stable());
+	if (rc)
+		goto err_unmap;
+
+	rc = xenpv_power_init();
+	if (rc)
+		goto err_clock;
+
+	dev_info(&pdev->dev, "Xen %u.%u%s: shared_info at gfn 0x%lx, BAR 0x%llx+0x%llx\n",
+		 plat->info.major, plat->info.minor, plat->info.extraversion,
+		 plat->shared_info_gpfn, (u64)plat->mmio_start,
+		 (u64)plat->mmio_len);
+	return 0;
+
+err_clock:
+	xenpv_clock_exit();
+err_unmap:
+	xenpv_hv->unmap(plat->shared_info);
+err_release:
+	pci_release_region(pdev, XENPV_PLATFORM_BAR);
+err_disable:
+	pci_disable_device(pdev);
+	memset(plat, 0, sizeof(*plat));
+	return rc;
+}
+
+static void xenpv_platform_remove(struct pci_dev *pdev)
+{
+	struct xenpv_platform *plat = &xenpv_plat;
+
+	xenpv_power_exit();
+	xenpv_clock_exit();
+	xenpv_hv->unmap(plat->shared_info);
+	pci_release_region(pdev, XENPV_PLATFORM_BAR);
+	pci_disable_device(pdev);
+	memset(plat, 0, sizeof(*plat));
+}
+
+static const struct pci_device_id xenpv_platform_ids[] = {
+	{ PCI_DEVICE(PCI_VENDOR_ID_XEN, PCI_DEVICE_ID_XEN_PLATFORM) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, xenpv_platform_ids);
+
+struct pci_driver xenpv_platform_driver = {
+	.name = "xenpv-platform",
+	.id_table = xenpv_platform_ids,
+	.probe = xenpv_platform_probe,
+	.remove = xenpv_platform_remove,
+	.driver.dev_groups = xenpv_platform_groups,
+};

@@ -35,9 +35,17 @@ static long xenpv_##insn(unsigned int nr, unsigned long a1,		\
 XENPV_HYPERCALL(vmcall)
 XENPV_HYPERCALL(vmmcall)
 
+/*
+ * The instruction itself rather than the kernel's cpuid() helper, whose
+ * header moved twice between 6.1 and 7.x: in an HVM guest it traps to Xen
+ * either way.
+ */
 static void xenpv_x86_cpuid(u32 leaf, u32 regs[4])
 {
-	cpuid(leaf, &regs[0], &regs[1], &regs[2], &regs[3]);
+	asm volatile("cpuid"
+		     : "=a" (regs[0]), "=b" (regs[1]), "=c" (regs[2]),
+		       "=d" (regs[3])
+		     : "0" (leaf), "2" (0));
 }
 
 static void *xenpv_x86_map_gpfn(unsigned long gpfn, unsigned int nr)

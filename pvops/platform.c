@@ -11,12 +11,14 @@
  * on writing it, which is harmless there, and the next bind maps it again.
  */
 
+#include <linux/interrupt.h>
 #include <linux/pci.h>
 #include <linux/sysfs.h>
 #include <linux/timekeeping.h>
 #include <xen/interface/features.h>
 #include <xen/interface/hvm/params.h>
 #include <xen/interface/memory.h>
+#include <xenpv/events.h>
 
 #include "pvops.h"
 
@@ -74,6 +76,56 @@ static int xenpv_platform_map_shared_info(struct xenpv_platform *plat)
 	return 0;
 }
 
+/*
+ * The upcall: Xen asserts the device's INTx while vCPU 0 has events
+ * pending. The line may be shared, so an interrupt without a pending
+ * upcall is not ours.
+ */
+static irqreturn_t xenpv_platform_interrupt(int irq, void *dev_id)
+{
+	struct xenpv_platform *plat = dev_id;
+
+	if (!READ_ONCE(plat->shared_info->vcpu_info[0].evtchn_upcall_pending))
+		return IRQ_NONE;
+	plat->upcalls++;
+	xenpv_events_upcall();
+	return IRQ_HANDLED;
+}
+
+/* HVM_PARAM_CALLBACK_IRQ: deliver the upcall on our PCI INTx line. */
+static int xenpv_platform_set_callback(struct xenpv_platform *plat)
+{
+	struct pci_dev *pdev = plat->pdev;
+	u8 pin = 0;
+	u64 via;
+	int rc;
+
+	pci_read_config_byte(pdev, PCI_INTERRUPT_PIN, &pin);
+	if (!pin || pin > 4 || !pdev->irq) {
+		dev_err(&pdev->dev, "no INTx line for the upcall\n");
+		return -ENODEV;
+	}
+	via = ((u64)HVM_PARAM_CALLBACK_TYPE_PCI_INTX << 56) |
+	      ((u64)(pci_domain_nr(pdev->bus) & 0xffff) << 32) |
+	      ((u64)pdev->bus->number << 16) | ((u64)pdev->devfn << 8) |
+	      (pin - 1);
+	rc = xenpv_hvm_set_param(HVM_PARAM_CALLBACK_IRQ, via);
+	if (rc) {
+		dev_err(&pdev->dev, "HVM_PARAM_CALLBACK_IRQ: %d\n", rc);
+		return -EIO;
+	}
+	plat->callback_via = via;
+	return 0;
+}
+
+static void xenpv_platform_clear_callback(struct xenpv_platform *plat)
+{
+	/* From here on Xen delivers no upcall; pending events stay pending. */
+	if (xenpv_hvm_set_param(HVM_PARAM_CALLBACK_IRQ, 0))
+		dev_warn(&plat->pdev->dev, "clearing HVM_PARAM_CALLBACK_IRQ failed\n");
+	plat->callback_via = 0;
+}
+
 /* sysfs: /sys/bus/pci/devices/<bdf>/xen/ */
 #define XENPV_ATTR(_name, _fmt, ...)					\
 static ssize_t _name##_show(struct device *dev,				\
@@ -95,6 +147,8 @@ XENPV_ATTR(shared_info_gfn, "0x%lx", p->shared_info_gpfn);
 XENPV_ATTR(callback_via, "0x%llx", p->callback_via);
 XENPV_ATTR(bar_frames_used, "%lu",
 	   p->next_gpfn - PHYS_PFN(p->mmio_start));
+XENPV_ATTR(event_abi, "%s", xenpv_events_abi_name());
+XENPV_ATTR(upcalls, "%lu", p->upcalls);
 
 static struct attribute *xenpv_platform_attrs[] = {
 	&dev_attr_version.attr,
@@ -105,6 +159,8 @@ static struct attribute *xenpv_platform_attrs[] = {
 	&dev_attr_shared_info_gfn.attr,
 	&dev_attr_callback_via.attr,
 	&dev_attr_bar_frames_used.attr,
+	&dev_attr_event_abi.attr,
+	&dev_attr_upcalls.attr,
 	NULL
 };
 
@@ -158,22 +214,44 @@ static int xenpv_platform_probe(struct pci_dev *pdev,
 	if (rc)
 		goto err_release;
 
-	rc = xenpv_clock_init(plat->shared_info, xenpv_tsc_stable());
+	rc = xenpv_events_init(plat->shared_info);
 	if (rc)
 		goto err_unmap;
+	rc = request_irq(pdev->irq, xenpv_platform_interrupt,
+			 IRQF_SHARED | IRQF_NOBALANCING, "xenpv-platform", plat);
+	if (rc)
+		goto err_events;
+	rc = xenpv_platform_set_callback(plat);
+	if (rc)
+		goto err_irq;
+	/* Nothing else can work if events do not: prove delivery first. */
+	rc = xenpv_events_selftest();
+	if (rc) {
+		dev_err(&pdev->dev, "event channel self-test failed: %d\n", rc);
+		goto err_callback;
+	}
+
+	rc = xenpv_clock_init(plat->shared_info, xenpv_tsc_stable());
+	if (rc)
+		goto err_callback;
 
 	rc = xenpv_power_init();
 	if (rc)
 		goto err_clock;
 
-	dev_info(&pdev->dev, "Xen %u.%u%s: shared_info at gfn 0x%lx, BAR 0x%llx+0x%llx\n",
+	dev_info(&pdev->dev, "Xen %u.%u%s: shared_info at gfn 0x%lx, %s events on irq %d\n",
 		 plat->info.major, plat->info.minor, plat->info.extraversion,
-		 plat->shared_info_gpfn, (u64)plat->mmio_start,
-		 (u64)plat->mmio_len);
+		 plat->shared_info_gpfn, xenpv_events_abi_name(), pdev->irq);
 	return 0;
 
 err_clock:
 	xenpv_clock_exit();
+err_callback:
+	xenpv_platform_clear_callback(plat);
+err_irq:
+	free_irq(pdev->irq, plat);
+err_events:
+	xenpv_events_exit();
 err_unmap:
 	xenpv_hv->unmap(plat->shared_info);
 err_release:
@@ -190,6 +268,9 @@ static void xenpv_platform_remove(struct pci_dev *pdev)
 
 	xenpv_power_exit();
 	xenpv_clock_exit();
+	xenpv_platform_clear_callback(plat);
+	free_irq(pdev->irq, plat);
+	xenpv_events_exit();
 	xenpv_hv->unmap(plat->shared_info);
 	pci_release_region(pdev, XENPV_PLATFORM_BAR);
 	pci_disable_device(pdev);
@@ -207,5 +288,5 @@ struct pci_driver xenpv_platform_driver = {
 	.id_table = xenpv_platform_ids,
 	.probe = xenpv_platform_probe,
 	.remove = xenpv_platform_remove,
-	.driver.dev_groups = xenpv_platform_groups,
+	.dev_groups = xenpv_platform_groups,
 };

@@ -116,6 +116,8 @@ static long sim_memory_op(struct xenpv_sim *s, unsigned int cmd, void *arg)
 		struct xenpv_sim_frame *f;
 		int i;
 
+		if (x->space == XENMAPSPACE_grant_table)
+			return xenpv_sim_grant_add_to_physmap(s, x);
 		if (x->domid != DOMID_SELF ||
 		    x->space != XENMAPSPACE_shared_info || x->idx != 0)
 			return -XEN_EINVAL;
@@ -185,9 +187,11 @@ static long sim_version_op(struct xenpv_sim *s, int cmd, void *arg)
 static long sim_hypercall(unsigned int nr, unsigned long a1, unsigned long a2,
 			  unsigned long a3, unsigned long a4, unsigned long a5)
 {
+	void (*remote_send)(struct xenpv_sim *sim, u32 port);
 	struct xenpv_sim *s = sim_cur;
 	bool upcall = false;
 	unsigned long flags;
+	u32 due;
 	long rc;
 
 	spin_lock_irqsave(&s->lock, flags);
@@ -211,6 +215,9 @@ static long sim_hypercall(unsigned int nr, unsigned long a1, unsigned long a2,
 	case __HYPERVISOR_event_channel_op:
 		rc = xenpv_sim_evtchn_op(s, a1, (void *)a2, &upcall);
 		break;
+	case __HYPERVISOR_grant_table_op:
+		rc = xenpv_sim_grant_table_op(s, a1, (void *)a2, a3);
+		break;
 	case __HYPERVISOR_sched_op:
 		if (a1 == SCHEDOP_shutdown) {
 			s->shutdown_reason =
@@ -224,10 +231,16 @@ static long sim_hypercall(unsigned int nr, unsigned long a1, unsigned long a2,
 		rc = -XEN_ENOSYS;
 	}
 	upcall = upcall && s->params[HVM_PARAM_CALLBACK_IRQ];
+	/* A send to another domain: that domain runs now (see sim.h). */
+	due = s->remote_send_due;
+	s->remote_send_due = 0;
+	remote_send = s->remote_send;
 	spin_unlock_irqrestore(&s->lock, flags);
 
 	if (upcall)
 		xenpv_sim_run_upcall(s);
+	if (due && remote_send)
+		remote_send(s, due);
 	return rc;
 }
 
@@ -309,6 +322,7 @@ void xenpv_sim_stop(struct xenpv_sim *sim)
 		return;
 	xenpv_hv_set_ops(NULL);
 	sim_cur = NULL;
+	xenpv_sim_grant_free(sim);
 	free_page((unsigned long)sim->shared_info);
 	kfree(sim);
 }

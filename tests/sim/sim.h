@@ -54,6 +54,18 @@ struct xenpv_sim_port {
 /* Upcalls run back to back at most, while events keep arriving in them. */
 #define XENPV_SIM_UPCALL_ROUNDS	16
 
+/* Grant table (tests/sim/grant.c): frames Xen can hold, backend mappings. */
+#define XENPV_SIM_GNT_FRAMES	32
+#define XENPV_SIM_GNT_MAPS	32
+
+/* One mapping of a guest grant by a backend (Xen's maptrack entry). */
+struct xenpv_sim_gnt_map {
+	bool used;
+	bool write;
+	domid_t dom;
+	u32 ref;
+};
+
 struct xenpv_sim_frame {
 	unsigned long gpfn;
 	unsigned int space;	/* XENMAPSPACE_* */
@@ -97,6 +109,16 @@ struct xenpv_sim_frame {
  * @fifo_array: the event array pages the guest gave with expand_array
  * @fifo_nr_pages: how many of @fifo_array are set
  * @fifo_tail: the tail port of each FIFO queue, 0 when none (Xen-private)
+ * @gnt_frames: Xen's grant table frames, allocated as the table grows
+ * @gnt_nr_frames: how many frames the grant table has
+ * @gnt_max_frames: the max_nr_frames GNTTABOP_query_size reports and the
+ *	table's limit; 0 means XENPV_SIM_GNT_FRAMES
+ * @gnt_maps: the backend's current mappings of the guest's grants
+ * @remote_send: if set, called (without @lock, after the hypercall) when
+ *	the guest sends on an interdomain port whose remote end is another
+ *	domain: the simulated xenstored (tests/sim/xenstore.c) runs there
+ * @remote_send_due: the port for @remote_send, set under @lock by
+ *	EVTCHNOP_send and taken by sim_hypercall() before it unlocks
  */
 struct xenpv_sim {
 	spinlock_t lock;	/* see @lock above */
@@ -127,6 +149,12 @@ struct xenpv_sim {
 	event_word_t *fifo_array[XENPV_SIM_FIFO_PAGES];
 	unsigned int fifo_nr_pages;
 	u32 fifo_tail[EVTCHN_FIFO_MAX_QUEUES];
+	void *gnt_frames[XENPV_SIM_GNT_FRAMES];
+	unsigned int gnt_nr_frames;
+	unsigned int gnt_max_frames;
+	struct xenpv_sim_gnt_map gnt_maps[XENPV_SIM_GNT_MAPS];
+	void (*remote_send)(struct xenpv_sim *sim, u32 port);
+	u32 remote_send_due;
 };
 
 struct xenpv_sim *xenpv_sim_start(struct kunit *test);
@@ -145,9 +173,64 @@ void xenpv_sim_deliver(struct xenpv_sim *sim);
 bool xenpv_sim_port_pending(struct xenpv_sim *sim, u32 port);
 bool xenpv_sim_port_masked(struct xenpv_sim *sim, u32 port);
 
-/* Internal to the simulation (tests/sim/*.c). */
+/* Internal to the simulation (the files of tests/sim). */
 long xenpv_sim_evtchn_op(struct xenpv_sim *sim, int cmd, void *arg,
 			 bool *upcall);
 void xenpv_sim_run_upcall(struct xenpv_sim *sim);
+
+/*
+ * Grant table, backend side (tests/sim/grant.c). Results are Xen's GNTST_*
+ * values (0 or negative), as a backend's grant operations would see them.
+ * A suite that lets the guest map grant frames calls xenpv_sim_grant_free()
+ * before xenpv_sim_stop().
+ */
+struct xen_add_to_physmap;
+long xenpv_sim_grant_table_op(struct xenpv_sim *sim, unsigned int cmd,
+			      void *arg, unsigned int count);
+long xenpv_sim_grant_add_to_physmap(struct xenpv_sim *sim,
+				    struct xen_add_to_physmap *x);
+int xenpv_sim_grant_map(struct xenpv_sim *sim, domid_t dom, u32 ref,
+			bool write, struct page **page);
+int xenpv_sim_grant_unmap(struct xenpv_sim *sim, int handle);
+int xenpv_sim_grant_copy(struct xenpv_sim *sim, domid_t dom, u32 ref,
+			 unsigned int offset, void *buf, size_t len,
+			 bool to_guest);
+void *xenpv_sim_grant_entry(struct xenpv_sim *sim, u32 ref);
+void xenpv_sim_grant_free(struct xenpv_sim *sim);
+
+/*
+ * A simulated xenstored (tests/sim/xenstore.c): a node tree served over a
+ * ring page it allocates, reported as HVM_PARAM_STORE_PFN (and mapped by
+ * map_gpfn()), and an interdomain port to domain 0 reported as
+ * HVM_PARAM_STORE_EVTCHN. It runs in the guest's context, each time the
+ * guest sends on that port, and raises the port when it wrote replies.
+ * Paths given to the helpers are absolute.
+ */
+struct xenpv_sim_xs;
+struct xenstore_domain_interface;
+struct xenpv_sim_xs *xenpv_sim_xs_start(struct xenpv_sim *sim);
+void xenpv_sim_xs_stop(struct xenpv_sim_xs *xs);
+int xenpv_sim_xs_set(struct xenpv_sim_xs *xs, const char *path,
+		     const char *value);
+char *xenpv_sim_xs_get(struct xenpv_sim_xs *xs, const char *path);
+/* Keep requests unanswered until release; release answers last first. */
+void xenpv_sim_xs_hold(struct xenpv_sim_xs *xs);
+void xenpv_sim_xs_release(struct xenpv_sim_xs *xs);
+unsigned int xenpv_sim_xs_nr_held(struct xenpv_sim_xs *xs);
+u32 xenpv_sim_xs_held_id(struct xenpv_sim_xs *xs, unsigned int i);
+/* Read requests but never answer them. */
+void xenpv_sim_xs_mute(struct xenpv_sim_xs *xs, bool mute);
+/* The next @n commits (TRANSACTION_END "T") fail with EAGAIN. */
+void xenpv_sim_xs_tx_eagain(struct xenpv_sim_xs *xs, unsigned int n);
+/* Requests of @type received (XS_TYPE_COUNT: all). */
+unsigned int xenpv_sim_xs_count(struct xenpv_sim_xs *xs, u32 type);
+/* Watches the guest has registered. */
+unsigned int xenpv_sim_xs_nr_watches(struct xenpv_sim_xs *xs);
+/* Send raw bytes on the reply ring, as a broken xenstored would. */
+int xenpv_sim_xs_inject(struct xenpv_sim_xs *xs, const void *bytes,
+			unsigned int len);
+/* The ring page, for tests that corrupt it; kick raises the port. */
+struct xenstore_domain_interface *xenpv_sim_xs_ring(struct xenpv_sim_xs *xs);
+void xenpv_sim_xs_kick(struct xenpv_sim_xs *xs);
 
 #endif /* _XENPV_TESTS_SIM_H */

@@ -19,12 +19,18 @@
 #include <xen/interface/hvm/params.h>
 #include <xen/interface/memory.h>
 #include <xenpv/events.h>
+#include <xenpv/grant.h>
 
 #include "pvops.h"
 
 #define PCI_VENDOR_ID_XEN		0x5853
 #define PCI_DEVICE_ID_XEN_PLATFORM	0x0001
 #define XENPV_PLATFORM_BAR		1
+/*
+ * BAR frames set aside for grant table frames: 256 frames hold 131072 v1
+ * entries, past Xen's default limit (gnttab_max_frames = 64).
+ */
+#define XENPV_GRANT_BAR_FRAMES		256
 
 /* The one bound device; probe and remove are serialised by the PCI core. */
 static struct xenpv_platform xenpv_plat;
@@ -150,6 +156,18 @@ XENPV_ATTR(bar_frames_used, "%lu",
 XENPV_ATTR(event_abi, "%s", xenpv_events_abi_name());
 XENPV_ATTR(upcalls, "%lu", p->upcalls);
 
+static ssize_t grant_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct xenpv_grant_stats st;
+
+	xenpv_grant_get_stats(&st);
+	return sysfs_emit(buf, "frames %u/%u in_use %u deferred %u leaked %u exhausted %lu\n",
+			  st.frames, st.max_frames, st.refs_in_use,
+			  st.refs_deferred, st.refs_leaked, st.exhausted);
+}
+static DEVICE_ATTR_RO(grant);
+
 static struct attribute *xenpv_platform_attrs[] = {
 	&dev_attr_version.attr,
 	&dev_attr_features.attr,
@@ -161,6 +179,7 @@ static struct attribute *xenpv_platform_attrs[] = {
 	&dev_attr_bar_frames_used.attr,
 	&dev_attr_event_abi.attr,
 	&dev_attr_upcalls.attr,
+	&dev_attr_grant.attr,
 	NULL
 };
 
@@ -184,6 +203,7 @@ static int xenpv_platform_probe(struct pci_dev *pdev,
 				const struct pci_device_id *id)
 {
 	struct xenpv_platform *plat = &xenpv_plat;
+	unsigned long gpfn;
 	int rc;
 
 	if (plat->pdev) {
@@ -231,9 +251,18 @@ static int xenpv_platform_probe(struct pci_dev *pdev,
 		goto err_callback;
 	}
 
-	rc = xenpv_clock_init(plat->shared_info, xenpv_tsc_stable());
+	gpfn = xenpv_platform_alloc_gpfn(plat, XENPV_GRANT_BAR_FRAMES);
+	if (!gpfn) {
+		rc = -ENOSPC;
+		goto err_callback;
+	}
+	rc = xenpv_grant_init(gpfn, XENPV_GRANT_BAR_FRAMES);
 	if (rc)
 		goto err_callback;
+
+	rc = xenpv_clock_init(plat->shared_info, xenpv_tsc_stable());
+	if (rc)
+		goto err_grant;
 
 	rc = xenpv_power_init();
 	if (rc)
@@ -246,6 +275,8 @@ static int xenpv_platform_probe(struct pci_dev *pdev,
 
 err_clock:
 	xenpv_clock_exit();
+err_grant:
+	xenpv_grant_exit();
 err_callback:
 	xenpv_platform_clear_callback(plat);
 err_irq:
@@ -268,6 +299,7 @@ static void xenpv_platform_remove(struct pci_dev *pdev)
 
 	xenpv_power_exit();
 	xenpv_clock_exit();
+	xenpv_grant_exit();
 	xenpv_platform_clear_callback(plat);
 	free_irq(pdev->irq, plat);
 	xenpv_events_exit();

@@ -20,6 +20,8 @@
 #include <xen/interface/memory.h>
 #include <xenpv/events.h>
 #include <xenpv/grant.h>
+#include <xenpv/xenbus.h>
+#include <xenpv/xenstore.h>
 
 #include "pvops.h"
 
@@ -259,10 +261,16 @@ static int xenpv_platform_probe(struct pci_dev *pdev,
 	rc = xenpv_grant_init(gpfn, XENPV_GRANT_BAR_FRAMES);
 	if (rc)
 		goto err_callback;
+	rc = xenpv_xs_init();
+	if (rc)
+		goto err_grant;
+	rc = xenpv_xenbus_init();
+	if (rc)
+		goto err_xs;
 
 	rc = xenpv_clock_init(plat->shared_info, xenpv_tsc_stable());
 	if (rc)
-		goto err_grant;
+		goto err_xenbus;
 
 	rc = xenpv_power_init();
 	if (rc)
@@ -275,6 +283,10 @@ static int xenpv_platform_probe(struct pci_dev *pdev,
 
 err_clock:
 	xenpv_clock_exit();
+err_xenbus:
+	xenpv_xenbus_exit();
+err_xs:
+	xenpv_xs_exit();
 err_grant:
 	xenpv_grant_exit();
 err_callback:
@@ -299,6 +311,8 @@ static void xenpv_platform_remove(struct pci_dev *pdev)
 
 	xenpv_power_exit();
 	xenpv_clock_exit();
+	xenpv_xenbus_exit();
+	xenpv_xs_exit();
 	xenpv_grant_exit();
 	xenpv_platform_clear_callback(plat);
 	free_irq(pdev->irq, plat);

@@ -51,12 +51,14 @@ for k in 6.1 6.12 newest; do
 	log "build: $k ok: $(wc -l < "$logf.ko") modules"
 done
 
+# Options (--strict, --no-tree, ...) come from .checkpatch.conf, which
+# checkpatch reads from the working directory.
 log "checkpatch --strict"
 checkpatch=$(ksrc_of 6.12)/scripts/checkpatch.pl
 cp_out=$(cd "$XENPV_ROOT" &&
 	git ls-files --cached --others --exclude-standard -- '*.c' '*.h' |
 	while read -r f; do
-		perl "$checkpatch" --strict --no-tree --quiet -f "$f"
+		perl "$checkpatch" --quiet -f "$f"
 	done)
 if [ -n "$cp_out" ]; then
 	printf '%s\n' "$cp_out" >&2

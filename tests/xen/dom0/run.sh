@@ -1,0 +1,218 @@
+#!/bin/sh
+# dom0's PID 1 after switch_root (run by dash from the cached Debian root).
+# Starts the minimum Xen userspace, creates the bridge and the guests'
+# disks, boots the guests listed in /payload/run.conf, forwards their serial
+# output to the console (prefixed "@<guest>|"), copies logs to
+# /payload/out and prints "@@TB done". The host kills QEMU after that.
+#
+# Fork-heavy shell is slow in a PV dom0 under TCG: keep loops built-in.
+export PATH=/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin
+XTB=/run/xentb
+OUT=/payload/out
+
+mark() { echo "@@TB $*"; }
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620 devpts /dev/pts
+mount -t tmpfs run /run
+mount -t tmpfs tmp /tmp
+exec </dev/console >/dev/console 2>&1
+mark "stage dom0-up"
+
+. /payload/run.conf
+mkdir -p "$OUT" "$XTB" /run/xen /run/xenstored /var/lib/xen /var/lib/xenstored \
+	/var/log/xen /var/run
+
+finish() { # <rc>
+	xl dmesg >"$OUT/xen-dmesg.txt" 2>&1
+	xl info >"$OUT/xl-info.txt" 2>&1
+	dmesg >"$OUT/dom0-dmesg.txt" 2>&1
+	mkdir -p "$OUT/var-log-xen"
+	cp /var/log/xen/* "$OUT/var-log-xen/" 2>/dev/null
+	cp "$XTB"/*.serial "$OUT/" 2>/dev/null
+	sync
+	cd /
+	# dash keeps this script open, so /payload may be busy: then at least
+	# make it read-only, which flushes it.
+	umount /payload 2>/dev/null || mount -o remount,ro /payload
+	mark "done $1"
+	poweroff -f
+	while :; do sleep 1000; done
+}
+
+fatal() {
+	mark "fatal $*"
+	finish 1
+}
+
+modprobe -a tun loop xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs \
+	xen-blkback xen-netback bridge || fatal "dom0: modprobe failed"
+mount -t xenfs xenfs /proc/xen || fatal "dom0: cannot mount xenfs"
+
+xenstored --pid-file /run/xenstored.pid || fatal "dom0: xenstored failed"
+xen-init-dom0 >"$OUT/xen-init-dom0.log" 2>&1 || fatal "dom0: xen-init-dom0 failed"
+xenconsoled --pid-file=/run/xenconsoled.pid || fatal "dom0: xenconsoled failed"
+# Facts for the report.
+xl info >"$XTB/xl-info" 2>&1
+while IFS= read -r l; do
+	case "$l" in
+	xen_version* | xen_caps* | virt_caps* | xen_commandline* | nr_cpus* | \
+		total_memory* | xen_scheduler* | cpu_mhz* | xen_extra* | xen_major* | \
+		xen_minor*)
+		echo "@@INFO $l"
+		;;
+	esac
+done <"$XTB/xl-info"
+mark "stage xen-tools-up"
+
+ip link add xenbr0 type bridge stp_state 0 forward_delay 0
+ip addr add 10.99.0.1/24 dev xenbr0
+ip link set xenbr0 up
+ip link set lo up
+
+# A file for the guests to download (network throughput figure).
+mkdir -p /run/www
+dd if=/dev/zero of=/run/www/blob bs=1M count="${BLOB_MB:-16}" 2>/dev/null
+busybox httpd -p 80 -h /run/www
+
+# guest_cfg <name> <loopdev> <mac>: write the xl config for one guest.
+guest_cfg() {
+	eval "cmdline=\$CMDLINE_$1"
+	cat >"$XTB/$1.cfg" <<EOF
+name = "$1"
+type = "hvm"
+memory = ${GUEST_MEM:-512}
+vcpus = 1
+cpus = "1"
+kernel = "/boot/vmlinuz-guest"
+ramdisk = "/payload/guests/$1/initrd"
+cmdline = "$cmdline"
+serial = "file:$XTB/$1.serial"
+vnc = 0
+sdl = 0
+vga = "none"
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+disk = [ "format=raw,vdev=xvda,access=rw,script=/payload/dom0/block,target=$2" ]
+vif = [ "bridge=xenbr0,mac=$3,script=/payload/dom0/vif,type=vif" ]
+EOF
+}
+
+n=0
+for g in $GUESTS; do
+	truncate -s "${DISK_MB:-128}M" "$XTB/$g.img"
+	losetup "/dev/loop$n" "$XTB/$g.img" || fatal "dom0: losetup failed"
+	guest_cfg "$g" "/dev/loop$n" "00:16:3e:00:00:0$((n + 2))"
+	n=$((n + 1))
+done
+
+# start_guest <name>: create the domain and start its serial forwarder.
+start_guest() {
+	: >"$XTB/$1.serial"
+	if ! xl create "$XTB/$1.cfg" >"$XTB/$1.create.log" 2>&1; then
+		while IFS= read -r l; do echo "@$1|xl: $l"; done <"$XTB/$1.create.log"
+		mark "guest-fail $1 xl create failed"
+		return 1
+	fi
+	xl domid "$1" >"$XTB/$1.domid" 2>/dev/null
+	(
+		tail -n +1 -F -s 0.2 "$XTB/$1.serial" 2>/dev/null &
+		echo $! >"$XTB/$1.tailpid"
+		wait
+	) | while IFS= read -r l; do echo "@$1|$l"; done &
+	t=$(cut -d. -f1 /proc/uptime)
+	eval "start_$1=$t seen_$1=$t size_$1=0 init_$1="
+	mark "guest-created $1 $(cat "$XTB/$1.domid")"
+	return 0
+}
+
+# stop_forwarder <name>
+stop_forwarder() {
+	sleep 1
+	[ -f "$XTB/$1.tailpid" ] && kill "$(cat "$XTB/$1.tailpid")" 2>/dev/null
+	rm -f "$XTB/$1.tailpid"
+}
+
+# early_triple_fault <name>: true if the guest died before its PID 1 ran
+# and Xen logged a triple fault for it (a rare TCG flake worth one retry).
+early_triple_fault() {
+	grep -q '@@G init' "$XTB/$1.serial" && return 1
+	d=$(cat "$XTB/$1.domid" 2>/dev/null)
+	[ -n "$d" ] || return 1
+	xl dmesg 2>/dev/null | grep -qi "d${d}v[0-9]* triple fault"
+}
+
+# guest_overdue <name> <now>: set $why if the guest must be ended (no
+# command substitution: it keeps per-guest state in variables).
+# Limits: GUEST_BOOT_LIMIT until PID 1 runs, then GUEST_IDLE seconds without
+# serial output (a hung kernel; scenarios are killed in the guest earlier),
+# and GUEST_TIMEOUT overall.
+guest_overdue() {
+	why=""
+	eval "t0=\$start_$1 seen=\$seen_$1 last=\$size_$1 up=\$init_$1"
+	size=$(stat -c %s "$XTB/$1.serial" 2>/dev/null)
+	if [ "$size" != "$last" ]; then
+		eval "size_$1=\$size seen_$1=$2"
+		seen=$2
+	fi
+	if [ -z "$up" ] && grep -q '@@G init' "$XTB/$1.serial"; then
+		eval "init_$1=1"
+		up=1
+	fi
+	if [ "$2" -gt $((t0 + GUEST_TIMEOUT)) ]; then
+		why="overall limit ${GUEST_TIMEOUT}s"
+	elif [ -z "$up" ] && [ "$2" -gt $((t0 + GUEST_BOOT_LIMIT)) ]; then
+		why="no PID 1 after ${GUEST_BOOT_LIMIT}s"
+	elif [ -n "$up" ] && [ "$2" -gt $((seen + GUEST_IDLE)) ]; then
+		why="no output for ${GUEST_IDLE}s"
+	fi
+}
+
+# Run guests (all at once if PARALLEL=1, else one after another) and wait.
+run_guests() { # <names...>
+	running=""
+	for g in "$@"; do
+		eval "retried_$g=0"
+		start_guest "$g" && running="$running $g"
+	done
+	while [ -n "$running" ]; do
+		sleep 1
+		still=""
+		t=$(cut -d. -f1 /proc/uptime)
+		for g in $running; do
+			if xl domid "$g" >/dev/null 2>&1; then
+				guest_overdue "$g" "$t"
+				if [ -n "$why" ]; then
+					mark "guest-timeout $g $why"
+					xl destroy "$g"
+					stop_forwarder "$g"
+					continue
+				fi
+				still="$still $g"
+				continue
+			fi
+			stop_forwarder "$g"
+			eval "r=\$retried_$g"
+			if [ "$r" = 0 ] && early_triple_fault "$g"; then
+				eval "retried_$g=1"
+				cp "$XTB/$g.serial" "$OUT/$g.serial.first-attempt" 2>/dev/null
+				mark "guest-retry $g early triple fault, retrying once"
+				start_guest "$g" && still="$still $g"
+				continue
+			fi
+			mark "guest-gone $g"
+		done
+		running=$still
+	done
+}
+
+if [ "${PARALLEL:-0}" = 1 ]; then
+	run_guests $GUESTS
+else
+	for g in $GUESTS; do run_guests "$g"; done
+fi
+finish 0

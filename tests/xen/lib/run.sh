@@ -1,0 +1,339 @@
+# shellcheck shell=bash
+# Boot QEMU (L0) -> Xen -> dom0 -> guests, and follow the console: progress
+# lines, stage timeouts, scenario results. Everything of interest reaches the
+# host on one stream: Xen's com1, which carries dom0's console, which
+# carries the guests' serial output prefixed "@<guest>|".
+
+XEN_CMDLINE="dom0_mem=1024M,max:1024M dom0_max_vcpus=1 dom0_vcpus_pin console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot"
+DOM0_CMDLINE="console=hvc0 earlyprintk=xen"
+
+# Stage allowances in seconds (no progress for this long = hang).
+T_XEN_BOOT=${XENPV_TB_T_BOOT:-240}  # QEMU start -> dom0 initramfs
+T_DOM0=${XENPV_TB_T_DOM0:-180}      # dom0 initramfs -> Xen tools up
+T_GUEST_BOOT=${XENPV_TB_T_GUEST:-300} # xl create -> guest PID 1
+# dom0 ends a guest whose serial output stays silent for GUEST_IDLE seconds
+# (payload.sh); the host's own per-guest limits are that plus GRACE, a
+# backstop in case dom0 itself is stuck.
+GRACE=60
+T_FINISH=${XENPV_TB_T_FINISH:-120}  # last guest gone -> dom0 done
+T_TOTAL=${XENPV_TB_TIMEOUT:-1800}   # whole QEMU run
+
+QEMU_PID=
+TAIL_PID=
+
+# Results (global): scenario name -> rc / duration / figures / note
+declare -A S_RC=() S_DUR=() S_FIG=()
+# Guest state
+declare -A G_STAGE=() G_DEADLINE=() G_ACTIVE=() G_CREATED=() G_INIT=() G_CUR=()
+declare -A G_NOTE=() G_MODS=() G_ENDED=() INFO=() DINFO=()
+STAGES=()      # "name seconds" in order, for the timing table
+BROKEN=""      # why the testbed itself failed, if it did
+RETRIES=()
+
+stage_done() { # <name>: record when a stage was reached
+	STAGES+=("$1 $(now_s)")
+}
+
+kill_qemu() {
+	if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
+		kill "$QEMU_PID" 2>/dev/null || true
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$QEMU_PID" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -9 "$QEMU_PID" 2>/dev/null || true
+		wait "$QEMU_PID" 2>/dev/null || true
+	fi
+	QEMU_PID=
+	if [ -n "$TAIL_PID" ]; then
+		kill "$TAIL_PID" 2>/dev/null || true
+		TAIL_PID=
+	fi
+}
+
+start_qemu() {
+	local console=$LOG_DIR/console.log
+	: >"$console"
+	# snapshot=on: dom0 may write to its root, the cached image stays clean
+	qemu-system-x86_64 \
+		-accel tcg,thread=multi -smp 2 -m 3072 -machine q35 \
+		-cpu qemu64,+svm,+npt \
+		-display none -vga none -monitor none -nic none -no-reboot \
+		-serial "file:$console" \
+		-kernel "$XEN_BIN" -append "$XEN_CMDLINE" \
+		-initrd "$VMLINUZ $DOM0_CMDLINE,$DOM0_INITRD" \
+		-drive "file=$ROOTFS_IMG,if=virtio,format=raw,snapshot=on" \
+		-drive "file=$PAYLOAD_IMG,if=virtio,format=raw" \
+		>"$LOG_DIR/qemu.log" 2>&1 &
+	QEMU_PID=$!
+	log "qemu pid $QEMU_PID"
+	stage_done "qemu-start"
+}
+
+set_guest_stage() { # <guest> <stage text> <allowance>
+	G_STAGE[$1]=$2
+	G_DEADLINE[$1]=$(($(now_i) + $3))
+}
+
+# scenario_timeout <name>: the per-scenario limit from the item lists
+scenario_timeout() {
+	local item n f t
+	for item in "${ITEMS_dut[@]}" "${ITEMS_ref[@]}"; do
+		read -r n f t <<<"$item"
+		[ "$n" = "$1" ] && { echo "$t"; return; }
+	done
+	echo 120
+}
+
+# on_guest_line <guest> <line>: one line of a guest's serial output
+on_guest_line() {
+	local g=$1 l=$2 cur=${G_CUR[$1]:-} a b c d
+	echo "$l" >>"$LOG_DIR/guest-$g.log"
+	case "$l" in
+	"@@G init"*)
+		G_INIT[$g]=$(now_s)
+		local bt
+		bt=$(awk -v a="${G_CREATED[$g]}" -v b="${G_INIT[$g]}" 'BEGIN{printf "%.1f", b-a}')
+		INFO[boot_$g]=$bt
+		stage_done "$g-init"
+		progress "$g: PID 1 running (xl create -> init ${bt}s)"
+		set_guest_stage "$g" "module loading / setup" $((GUEST_IDLE + GRACE))
+		;;
+	"@@G mod "*)
+		read -r _ _ a b c <<<"$l"
+		G_MODS[$g]+="$a $b${c:+ $c}"$'\n'
+		if [ "$b" = ok ]; then
+			progress "$g: insmod $a ok"
+		else
+			progress "$g: insmod $a FAILED: $c"
+		fi
+		;;
+	"@@S begin "*)
+		read -r _ _ a <<<"$l"
+		G_CUR[$g]=$a
+		: >"$LOG_DIR/scenarios/$a.log"
+		set_guest_stage "$g" "scenario $a" $(($(scenario_timeout "$a") + GUEST_IDLE + GRACE))
+		log "$g: scenario $a started"
+		;;
+	"@@S end "*)
+		read -r _ _ a b c <<<"$l"
+		S_RC[$a]=$b
+		S_DUR[$a]=$c
+		G_CUR[$g]=
+		if [ "$b" = 0 ]; then d=PASS; else d=FAIL; fi
+		[ "$MODE" = check ] && progress "$g: $d $a (${c}s)"
+		set_guest_stage "$g" "after scenario $a" $((GUEST_IDLE + GRACE))
+		;;
+	"@@G done"*)
+		set_guest_stage "$g" "power off" $((GUEST_IDLE + GRACE))
+		stage_done "$g-done"
+		;;
+	*)
+		if [ -n "$cur" ]; then
+			echo "$l" >>"$LOG_DIR/scenarios/$cur.log"
+			case "$l" in
+			"FIGURE "*=*)
+				a=${l#FIGURE }
+				S_FIG[$cur]+="$a"$'\n'
+				;;
+			"INFO "*=*)
+				a=${l#INFO }
+				DINFO[$g.${a%%=*}]=${a#*=}
+				;;
+			esac
+			# The user's script: show its output as it comes.
+			[ "$cur" = user-script ] && printf '%s\n' "$l"
+		fi
+		;;
+	esac
+	return 0
+}
+
+# on_dom0_marker <line after "@@TB ">
+on_dom0_marker() {
+	local a b
+	read -r a b <<<"$1"
+	case "$a" in
+	stage)
+		case "$b" in
+		dom0-initramfs)
+			stage_done "dom0-kernel"
+			progress "dom0 kernel running (initramfs)"
+			GSTAGE="dom0 boot"; GDEADLINE=$(($(now_i) + T_DOM0))
+			;;
+		dom0-up)
+			stage_done "dom0-up"
+			progress "dom0 up"
+			;;
+		xen-tools-up)
+			stage_done "xen-tools-up"
+			progress "dom0: xenstored, xenconsoled up; Xen ${INFO[xen_version]:-?}, virt_caps: ${INFO[virt_caps]:-?}"
+			GSTAGE="guests"; GDEADLINE=0
+			;;
+		esac
+		;;
+	guest-created)
+		read -r a _ <<<"$b"
+		G_ACTIVE[$a]=1
+		GSTAGE=guests
+		GDEADLINE=0
+		G_CREATED[$a]=$(now_s)
+		stage_done "$a-created"
+		progress "$a: domain created, booting (${CMDL[$a]})"
+		set_guest_stage "$a" "boot (xl create -> PID 1)" $((T_GUEST_BOOT + GRACE))
+		;;
+	guest-retry)
+		read -r a _ <<<"$b"
+		RETRIES+=("$b")
+		progress "$a: $b"
+		log "RETRY: guest $b"
+		;;
+	guest-timeout)
+		read -r a _ <<<"$b"
+		G_NOTE[$a]="ended by dom0 (${b#* }) in stage '${G_STAGE[$a]:-?}'"
+		progress "$a: TIMEOUT, ${G_NOTE[$a]}"
+		unset "G_ACTIVE[$a]"
+		G_ENDED[$a]=1
+		;;
+	guest-fail)
+		read -r a _ <<<"$b"
+		G_NOTE[$a]=$b
+		progress "$a: FAILED: $b"
+		unset "G_ACTIVE[$a]"
+		G_ENDED[$a]=1
+		;;
+	guest-gone)
+		progress "$b: domain gone"
+		stage_done "$b-gone"
+		unset "G_ACTIVE[$b]"
+		G_ENDED[$b]=1
+		;;
+	fatal)
+		BROKEN="dom0: $b"
+		progress "BROKEN: $b"
+		;;
+	done)
+		stage_done "dom0-done"
+		DOM0_DONE=1
+		;;
+	esac
+	# Between guests (they run one after another) and after the last one,
+	# dom0 itself must make progress.
+	if [ "$a" != stage ] && [ ${#G_ACTIVE[@]} -eq 0 ] && [ "$GSTAGE" = guests ]; then
+		if [ ${#G_ENDED[@]} -lt ${#GUESTS[@]} ]; then
+			GSTAGE="dom0 starting the next guest"
+		else
+			GSTAGE="dom0 collecting logs"
+		fi
+		GDEADLINE=$(($(now_i) + T_FINISH))
+	fi
+	return 0
+}
+
+# on_console_line <line>
+on_console_line() {
+	local l=$1 g
+	case "$l" in
+	@dut\|* | @ref\|*)
+		g=${l%%|*}
+		g=${g#@}
+		on_guest_line "$g" "${l#*|}"
+		;;
+	"@@TB "*) on_dom0_marker "${l#@@TB }" ;;
+	"@@INFO "*)
+		l=${l#@@INFO }
+		g=${l%%:*}
+		g=${g%%[[:space:]]*}
+		l=${l#*: }
+		INFO[$g]=$l
+		;;
+	*"(XEN) Xen version"*)
+		stage_done "xen-start"
+		progress "Xen starting: ${l#*(XEN) }"
+		;;
+	*"(XEN) Panic on CPU"* | *"Kernel panic - not syncing"*)
+		BROKEN="panic on the console: $l"
+		progress "BROKEN: $l"
+		;;
+	esac
+	return 0
+}
+
+# check_deadlines: end the run if a stage hangs
+check_deadlines() {
+	local now g
+	now=$(now_i)
+	if [ "$now" -gt "$T_TOTAL" ]; then
+		BROKEN="timeout: whole run exceeded ${T_TOTAL}s (stage '$GSTAGE')"
+		return
+	fi
+	if [ "$GDEADLINE" -gt 0 ] && [ "$now" -gt "$GDEADLINE" ]; then
+		BROKEN="timeout: stage '$GSTAGE' hung"
+		return
+	fi
+	for g in "${!G_ACTIVE[@]}"; do
+		if [ "$now" -gt "${G_DEADLINE[$g]}" ]; then
+			G_NOTE[$g]="hung in stage '${G_STAGE[$g]}'"
+			progress "$g: TIMEOUT: ${G_NOTE[$g]}"
+			unset "G_ACTIVE[$g]"
+			BROKEN="timeout: guest $g hung in stage '${G_STAGE[$g]}' and dom0 did not end it"
+		fi
+	done
+}
+
+# run_boot: start QEMU and follow the console until dom0 is done, a stage
+# hangs or QEMU dies.
+run_boot() {
+	local fd tsfd line part="" rc us
+	GSTAGE="Xen and dom0 kernel boot"
+	GDEADLINE=$(($(now_i) + T_XEN_BOOT))
+	DOM0_DONE=
+	mkdir -p "$LOG_DIR/scenarios"
+	start_qemu
+	progress "qemu started (TCG, 2 vCPUs, 3 GiB); waiting for Xen"
+	exec {fd}< <(exec tail -n +1 -F "$LOG_DIR/console.log" 2>/dev/null)
+	TAIL_PID=$!
+	# The same lines with arrival times (seconds since start), for finding
+	# where time goes; bash arithmetic only, no forks per line.
+	exec {tsfd}>"$LOG_DIR/console-timed.log"
+	while [ -z "$DOM0_DONE" ] && [ -z "$BROKEN" ]; do
+		if IFS= read -r -t 1 -u "$fd" line; then
+			line="$part$line"
+			part=""
+			us=$((${EPOCHREALTIME/[.,]/} - T0_US))
+			printf '%5d.%d %s\n' $((us / 1000000)) $((us / 100000 % 10)) "${line//$'\r'/}" >&"$tsfd"
+			on_console_line "${line//$'\r'/}"
+			continue
+		else
+			rc=$?
+			# timed out: keep a partial line for the next read
+			[ "$rc" -gt 128 ] && part+=$line
+		fi
+		if ! kill -0 "$QEMU_PID" 2>/dev/null; then
+			BROKEN="qemu exited unexpectedly (see build/xen/logs/qemu.log)"
+			progress "BROKEN: $BROKEN"
+			break
+		fi
+		check_deadlines
+	done
+	# Drain what is left (a final marker may be in flight).
+	while IFS= read -r -t 0.5 -u "$fd" line; do
+		on_console_line "${line//$'\r'/}"
+	done
+	exec {fd}<&- {tsfd}>&-
+	[ -n "$BROKEN" ] && [ -z "$DOM0_DONE" ] && progress "stopping: $BROKEN"
+	kill_qemu
+	stage_done "qemu-stopped"
+	progress "qemu stopped"
+}
+
+# collect_payload: copy dom0's output (logs) out of the payload image
+collect_payload() {
+	rm -rf "$LOG_DIR/dom0"
+	mkdir -p "$LOG_DIR/dom0"
+	debugfs -R "rdump /out $LOG_DIR/dom0" "$PAYLOAD_IMG" >/dev/null 2>&1 || true
+	if [ -d "$LOG_DIR/dom0/out" ]; then
+		mv "$LOG_DIR/dom0/out"/* "$LOG_DIR/dom0/" 2>/dev/null || true
+		rmdir "$LOG_DIR/dom0/out" 2>/dev/null || true
+	fi
+}

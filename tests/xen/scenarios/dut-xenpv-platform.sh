@@ -1,0 +1,37 @@
+# guest: dut
+# timeout: 120
+# xenpv.ko bound the Xen platform device, found Xen by itself, and proved
+# event delivery: the loopback self-test at probe went through Xen and
+# came back as an interrupt on the platform device's INTx line.
+. /etc/xentb/lib.sh
+
+d=$(pci_find 0x5853 0x0001) || fail "no PCI device 5853:0001"
+drv=$(readlink "$d/driver" 2>/dev/null)
+[ "${drv##*/}" = xenpv-platform ] || fail "5853:0001 is bound to '${drv##*/}', not xenpv-platform"
+[ -d "$d/xen" ] || fail "no $d/xen in sysfs"
+
+ver=$(cat "$d/xen/version")
+echo "xen/version: $ver, hypercall: $(cat "$d/xen/hypercall"), event_abi: $(cat "$d/xen/event_abi")"
+case $ver in 4.17*) ;; *) fail "xen/version says '$ver', expected 4.17.x" ;; esac
+figure xen_version "$ver"
+
+# qemu64 is an AMD model: Xen wants vmmcall there.
+if grep -q AuthenticAMD /proc/cpuinfo; then want=vmmcall; else want=vmcall; fi
+[ "$(cat "$d/xen/hypercall")" = "$want" ] || fail "hypercall by $(cat "$d/xen/hypercall"), CPU wants $want"
+
+[ "$(cat "$d/xen/callback_via")" != 0x0 ] || fail "no HVM_PARAM_CALLBACK_IRQ set"
+line=$(dmesg | grep 'xenpv: events: selftest' | tail -n 1)
+echo "$line"
+case $line in
+*"failed"*|"") fail "event channel self-test did not pass" ;;
+esac
+lat=$(echo "$line" | sed -n 's/.*latency avg \([0-9]*\) ns.*/\1/p')
+[ -n "$lat" ] && figure event_latency_avg_ns "$lat"
+up=$(cat "$d/xen/upcalls")
+[ "$up" -gt 0 ] || fail "no upcall interrupt was taken"
+grep -q xenpv-platform /proc/interrupts || fail "xenpv-platform not in /proc/interrupts"
+figure upcalls "$up"
+
+bad=$(dmesg_bad | head -n 5)
+[ -z "$bad" ] || { echo "$bad"; fail "kernel log has warnings/oopses"; }
+exit 0

@@ -37,7 +37,10 @@ int xenpv_shutdown(unsigned int reason)
 
 static int xenpv_power_off(struct sys_off_data *data)
 {
-	int rc = xenpv_shutdown(SHUTDOWN_poweroff);
+	int rc;
+
+	pr_info("xenpv: power off: SCHEDOP_shutdown(poweroff)\n");
+	rc = xenpv_shutdown(SHUTDOWN_poweroff);
 
 	pr_emerg("xenpv: SCHEDOP_shutdown(poweroff) failed: %d\n", rc);
 	return NOTIFY_DONE;

@@ -488,6 +488,30 @@ static int xenpv_port_adopt(evtchn_port_t port)
 	return PTR_ERR(p);
 }
 
+/*
+ * Make @cmd, an EVTCHNOP that creates a port and writes its number to
+ * *@xen_port, and track that port as the layer's own.
+ */
+static int xenpv_evtchn_new_port(int cmd, void *arg,
+				 const evtchn_port_t *xen_port,
+				 evtchn_port_t *port)
+{
+	int rc = -ENODEV;
+
+	mutex_lock(&xenpv_events_mutex);
+	if (!xenpv_abi)
+		goto out_unlock;
+	rc = xenpv_event_channel_op(cmd, arg);
+	if (rc)
+		goto out_unlock;
+	rc = xenpv_port_adopt(*xen_port);
+	if (!rc)
+		*port = *xen_port;
+out_unlock:
+	mutex_unlock(&xenpv_events_mutex);
+	return rc;
+}
+
 /**
  * xenpv_evtchn_alloc_unbound() - allocate a port for a remote domain
  * @remote_dom: the domain that may bind to it (DOMID_SELF for loopback)
@@ -505,20 +529,8 @@ int xenpv_evtchn_alloc_unbound(domid_t remote_dom, evtchn_port_t *port)
 	struct evtchn_alloc_unbound a = {
 		.dom = DOMID_SELF, .remote_dom = remote_dom,
 	};
-	int rc = -ENODEV;
 
-	mutex_lock(&xenpv_events_mutex);
-	if (!xenpv_abi)
-		goto out_unlock;
-	rc = xenpv_event_channel_op(EVTCHNOP_alloc_unbound, &a);
-	if (rc)
-		goto out_unlock;
-	rc = xenpv_port_adopt(a.port);
-	if (!rc)
-		*port = a.port;
-out_unlock:
-	mutex_unlock(&xenpv_events_mutex);
-	return rc;
+	return xenpv_evtchn_new_port(EVTCHNOP_alloc_unbound, &a, &a.port, port);
 }
 
 XENPV_EXPORT(xenpv_evtchn_alloc_unbound);
@@ -539,20 +551,8 @@ int xenpv_evtchn_bind_interdomain(domid_t remote_dom,
 	struct evtchn_bind_interdomain b = {
 		.remote_dom = remote_dom, .remote_port = remote_port,
 	};
-	int rc = -ENODEV;
 
-	mutex_lock(&xenpv_events_mutex);
-	if (!xenpv_abi)
-		goto out_unlock;
-	rc = xenpv_event_channel_op(EVTCHNOP_bind_interdomain, &b);
-	if (rc)
-		goto out_unlock;
-	rc = xenpv_port_adopt(b.local_port);
-	if (!rc)
-		*port = b.local_port;
-out_unlock:
-	mutex_unlock(&xenpv_events_mutex);
-	return rc;
+	return xenpv_evtchn_new_port(EVTCHNOP_bind_interdomain, &b, &b.local_port, port);
 }
 
 XENPV_EXPORT(xenpv_evtchn_bind_interdomain);
@@ -569,20 +569,8 @@ XENPV_EXPORT(xenpv_evtchn_bind_interdomain);
 int xenpv_evtchn_bind_virq(unsigned int virq, evtchn_port_t *port)
 {
 	struct evtchn_bind_virq v = { .virq = virq, .vcpu = 0 };
-	int rc = -ENODEV;
 
-	mutex_lock(&xenpv_events_mutex);
-	if (!xenpv_abi)
-		goto out_unlock;
-	rc = xenpv_event_channel_op(EVTCHNOP_bind_virq, &v);
-	if (rc)
-		goto out_unlock;
-	rc = xenpv_port_adopt(v.port);
-	if (!rc)
-		*port = v.port;
-out_unlock:
-	mutex_unlock(&xenpv_events_mutex);
-	return rc;
+	return xenpv_evtchn_new_port(EVTCHNOP_bind_virq, &v, &v.port, port);
 }
 
 XENPV_EXPORT(xenpv_evtchn_bind_virq);

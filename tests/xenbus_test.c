@@ -22,26 +22,16 @@
 #include "../xenbus/bus.h"
 #include "../xenbus/xenbus.h"
 #include "sim/sim.h"
+#include "xs_fixture.h"
 
-#define XBT_TIMEOUT_MS	1000
-#define XBT_WAIT_MS	3000
-#define XBT_HOME	"/local/domain/7"
+#define XBT_HOME	XENPV_FIXTURE_HOME
 #define XBT_BACKEND	"/local/domain/0/backend/vtest/7/0"
 
-/* Poll @cond every few ms, for XBT_WAIT_MS at most; true if it held. */
-#define xbt_wait_for(cond)						\
-({									\
-	unsigned long __end = jiffies + msecs_to_jiffies(XBT_WAIT_MS);	\
-	bool __ok;							\
-	while (!(__ok = (cond)) && time_before(jiffies, __end))		\
-		usleep_range(2000, 5000);				\
-	__ok;								\
-})
+#define xbt_wait_for(cond)	xenpv_fixture_wait_for(cond)
 
 struct xbt {
-	struct xenpv_sim *sim;
-	struct xenpv_sim_xs *xs;
-	unsigned int saved_timeout;
+	struct xenpv_xs_fixture f;	/* sim, events, xenstored, client */
+	struct xenpv_sim_xs *xs;	/* f.xs */
 	const struct xenpv_control_ops *saved_ops;
 	bool bus_up;
 };
@@ -151,38 +141,19 @@ static bool xbt_cleared(struct xbt *t, const char *path)
 static int xbt_init(struct kunit *test)
 {
 	struct xbt *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	int rc;
 
 	if (!t)
 		return -ENOMEM;
 	memset(&xbt_seen, 0, sizeof(xbt_seen));
-	t->sim = xenpv_sim_start(test);
-	if (!t->sim)
-		return -ENOMEM;
-	t->sim->upcall = xenpv_events_upcall;
-	t->sim->params[HVM_PARAM_CALLBACK_IRQ] = 1;
-	if (xenpv_events_start(t->sim->shared_info, false))
-		goto out_stop_sim;
-	t->xs = xenpv_sim_xs_start(t->sim);
-	if (!t->xs)
-		goto out_stop_events;
-	t->saved_timeout = xenpv_xs_timeout_ms;
-	xenpv_xs_timeout_ms = XBT_TIMEOUT_MS;
-	if (xenpv_xs_init())
-		goto out_stop_xs;
-	xenpv_sim_deliver(t->sim);
+	rc = xenpv_xs_fixture_start(test, &t->f);
+	if (rc)
+		return rc;
+	t->xs = t->f.xs;
 	t->saved_ops = xenpv_control_ops;
 	xenpv_control_ops = &xbt_control_ops;
 	test->priv = t;
 	return 0;
-
-out_stop_xs:
-	xenpv_xs_timeout_ms = t->saved_timeout;
-	xenpv_sim_xs_stop(t->xs);
-out_stop_events:
-	xenpv_events_exit();
-out_stop_sim:
-	xenpv_sim_stop(t->sim);
-	return -EIO;
 }
 
 /* Devices placed in the store before this are found by the first scan. */
@@ -201,11 +172,7 @@ static void xbt_exit(struct kunit *test)
 	if (t->bus_up)
 		xenpv_xenbus_exit();
 	xenpv_control_ops = t->saved_ops;
-	xenpv_xs_exit();
-	xenpv_xs_timeout_ms = t->saved_timeout;
-	xenpv_sim_xs_stop(t->xs);
-	xenpv_events_exit();
-	xenpv_sim_stop(t->sim);
+	xenpv_xs_fixture_stop(&t->f);
 }
 
 static void xenbus_scan_finds_devices(struct kunit *test)

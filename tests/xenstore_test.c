@@ -29,70 +29,30 @@
 #include "../events/events.h"
 #include "../xenbus/xenbus.h"
 #include "sim/sim.h"
+#include "xs_fixture.h"
 
-#define XST_TIMEOUT_MS	1000
-#define XST_WAIT_MS	3000	/* longer than the client's timeout */
-#define XST_HOME	"/local/domain/7"
+#define XST_TIMEOUT_MS	XENPV_FIXTURE_TIMEOUT_MS
+#define XST_WAIT_MS	XENPV_FIXTURE_WAIT_MS
+#define XST_HOME	XENPV_FIXTURE_HOME
 
-struct xst {
-	struct xenpv_sim *sim;
-	struct xenpv_sim_xs *xs;
-	unsigned int saved_timeout;
-};
-
-/* Poll @cond every few ms, for XST_WAIT_MS at most; true if it held. */
-#define xst_wait_for(cond)						\
-({									\
-	unsigned long __end = jiffies + msecs_to_jiffies(XST_WAIT_MS);	\
-	bool __ok;							\
-	while (!(__ok = (cond)) && time_before(jiffies, __end))		\
-		usleep_range(2000, 5000);				\
-	__ok;								\
-})
+#define xst_wait_for(cond)	xenpv_fixture_wait_for(cond)
 
 static int xst_init(struct kunit *test)
 {
-	struct xst *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct xenpv_xs_fixture *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	int rc;
 
 	if (!t)
 		return -ENOMEM;
-	t->sim = xenpv_sim_start(test);
-	if (!t->sim)
-		return -ENOMEM;
-	t->sim->upcall = xenpv_events_upcall;
-	t->sim->params[HVM_PARAM_CALLBACK_IRQ] = 1;
-	if (xenpv_events_start(t->sim->shared_info, false))
-		goto out_stop_sim;
-	t->xs = xenpv_sim_xs_start(t->sim);
-	if (!t->xs)
-		goto out_stop_events;
-	t->saved_timeout = xenpv_xs_timeout_ms;
-	xenpv_xs_timeout_ms = XST_TIMEOUT_MS;
-	if (xenpv_xs_init())
-		goto out_stop_xs;
-	xenpv_sim_deliver(t->sim);
-	test->priv = t;
-	return 0;
-
-out_stop_xs:
-	xenpv_xs_timeout_ms = t->saved_timeout;
-	xenpv_sim_xs_stop(t->xs);
-out_stop_events:
-	xenpv_events_exit();
-out_stop_sim:
-	xenpv_sim_stop(t->sim);
-	return -EIO;
+	rc = xenpv_xs_fixture_start(test, t);
+	if (!rc)
+		test->priv = t;
+	return rc;
 }
 
 static void xst_exit(struct kunit *test)
 {
-	struct xst *t = test->priv;
-
-	xenpv_xs_exit();
-	xenpv_xs_timeout_ms = t->saved_timeout;
-	xenpv_sim_xs_stop(t->xs);
-	xenpv_events_exit();
-	xenpv_sim_stop(t->sim);
+	xenpv_xs_fixture_stop(test->priv);
 }
 
 /* A request run from its own thread, so that several can be in flight. */
@@ -163,7 +123,7 @@ static int xst_req_finish(struct kunit *test, struct xst_req *r, char **val)
 static void xst_inject(struct kunit *test, u32 type, u32 req_id, u32 hdr_len,
 		       const void *body, unsigned int len)
 {
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	struct xsd_sockmsg hdr = {
 		.type = type, .req_id = req_id, .len = hdr_len,
 	};
@@ -194,7 +154,7 @@ static void xst_expect_alive(struct kunit *test)
 
 static void xs_read_write_directory_rm(struct kunit *test)
 {
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	unsigned int len = 0, num = 0;
 	char **names;
 	char *val;
@@ -259,7 +219,7 @@ static void xs_errors_map_to_errno(struct kunit *test)
 		{ "EIO", -EIO }, { "ENOSYS", -EOPNOTSUPP },
 		{ "EISDIR", -EISDIR }, { "ENOTEMPTY", -ENOTEMPTY },
 	};
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	struct xst_req *r;
 	unsigned int i;
 	void *val;
@@ -299,7 +259,7 @@ static void xs_concurrent_requests_matched_by_req_id(struct kunit *test)
 		"k0", "k1", "k2", "k3", "k4", "k5",
 	};
 	struct xst_req *r[XST_NR_CONCURRENT];
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	struct xenpv_xs_stats before, after;
 	char path[64], want[16];
 	unsigned int i;
@@ -368,7 +328,7 @@ static void xst_watch_setup(struct xst_watch *x, const char *path)
 
 static void xs_watch_fires_and_unwatch_stops_it(struct kunit *test)
 {
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	struct xst_watch *x, *rel;
 
 	x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
@@ -416,7 +376,7 @@ static void xs_watch_fires_and_unwatch_stops_it(struct kunit *test)
 
 struct xst_tx_arg {
 	struct kunit *test;
-	struct xst *t;
+	struct xenpv_xs_fixture *t;
 	struct xst_watch *x;
 	unsigned int runs;
 };
@@ -441,7 +401,7 @@ static int xst_tx_body_with_watch(struct xenpv_xs_transaction tx, void *arg)
 
 static void xs_watch_fires_during_transaction(struct kunit *test)
 {
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	struct xst_tx_arg a = { .test = test, .t = t };
 	struct xst_watch *x;
 	char *val;
@@ -471,7 +431,7 @@ static void xs_watch_fires_during_transaction(struct kunit *test)
 /* XSA-349: a watch whose callback is stuck keeps a bounded queue. */
 static void xs_watch_queue_is_bounded(struct kunit *test)
 {
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	struct xenpv_xs_stats before, after;
 	struct xst_watch *x;
 	char val[8];
@@ -521,7 +481,7 @@ static int xst_tx_body_count(struct xenpv_xs_transaction tx, void *arg)
 
 static void xs_transact_retries_on_eagain(struct kunit *test)
 {
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	struct xst_tx_arg a = { .test = test, .t = t };
 	struct xenpv_xs_transaction bogus = { .id = 999 };
 	unsigned int n = 0;
@@ -562,7 +522,7 @@ static void xs_unknown_req_id_is_dropped(struct kunit *test)
 
 static void xs_wrong_type_or_missing_nul_is_rejected(struct kunit *test)
 {
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	struct xenpv_xs_stats before, after;
 	struct xst_req *r;
 
@@ -606,7 +566,7 @@ static void xs_wrong_type_or_missing_nul_is_rejected(struct kunit *test)
 
 static void xs_oversized_reply_breaks_connection(struct kunit *test)
 {
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	struct xenpv_xs_stats before, after;
 	unsigned long start;
 	struct xst_req *r;
@@ -636,7 +596,7 @@ static void xs_oversized_reply_breaks_connection(struct kunit *test)
 
 static void xs_bad_reply_index_breaks_connection(struct kunit *test)
 {
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	struct xenstore_domain_interface *intf = xenpv_sim_xs_ring(t->xs);
 	void *val;
 
@@ -651,7 +611,7 @@ static void xs_bad_reply_index_breaks_connection(struct kunit *test)
 
 static void xs_bad_request_index_breaks_connection(struct kunit *test)
 {
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	struct xenstore_domain_interface *intf = xenpv_sim_xs_ring(t->xs);
 
 	/* The consumer claims to be ahead of what we produced. */
@@ -663,7 +623,7 @@ static void xs_bad_request_index_breaks_connection(struct kunit *test)
 
 static void xs_hung_server_times_out(struct kunit *test)
 {
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	struct xenpv_xs_stats before, after;
 	unsigned long start;
 	void *val;
@@ -684,7 +644,7 @@ static void xs_hung_server_times_out(struct kunit *test)
 
 static void xs_exit_fails_waiting_requests(struct kunit *test)
 {
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	struct xst_req *r;
 	void *val;
 
@@ -703,7 +663,7 @@ static void xs_payload_limit(struct kunit *test)
 {
 	/* "data/big" and its NUL take 9 bytes of the payload. */
 	const unsigned int max_val = XENSTORE_PAYLOAD_MAX - 9;
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	unsigned int writes, len = 0;
 	char *big, *val, *dir;
 
@@ -818,7 +778,7 @@ static void xs_permissions(struct kunit *test)
 
 static void xs_reconnect_resets_watches(struct kunit *test)
 {
-	struct xst *t = test->priv;
+	struct xenpv_xs_fixture *t = test->priv;
 	u32 port = t->sim->params[HVM_PARAM_STORE_EVTCHN];
 	struct xenpv_xs_stats before, after;
 	struct xst_watch *x;

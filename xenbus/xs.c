@@ -1184,6 +1184,41 @@ int xenpv_xs_gather(struct xenpv_xs_transaction t, const char *dir, ...)
 
 XENPV_EXPORT(xenpv_xs_gather);
 
+/* XS_WATCH or XS_UNWATCH for @watch: its path and token. */
+static int xs_watch_request(u32 type, struct xenpv_xs_watch *watch)
+{
+	struct kvec vec[2];
+	unsigned int len = 0;
+	char *body;
+
+	vec[0].iov_base = (void *)watch->path;
+	vec[0].iov_len = strlen(watch->path) + 1;
+	vec[1].iov_base = watch->token;
+	vec[1].iov_len = strlen(watch->token) + 1;
+	if (vec[0].iov_len > XENSTORE_ABS_PATH_MAX + 1)
+		return -ENAMETOOLONG;
+	body = xs_talkv(XENPV_XBT_NIL, type, vec, ARRAY_SIZE(vec), &len);
+	return xs_check_ok(body, len);
+}
+
+/*
+ * Drop the queued events of @watch, which is no longer listed, and wait
+ * for a callback that took one before (unless we are that callback).
+ */
+static void xs_forget_events(struct xenpv_xs_watch *watch)
+{
+	LIST_HEAD(purged);
+
+	spin_lock(&xs_watch_lock);
+	xs_purge_events(watch, &purged);
+	spin_unlock(&xs_watch_lock);
+	xs_free_events(&purged);
+	if (current != xs_watch_task) {
+		mutex_lock(&xs_watch_cb_mutex);
+		mutex_unlock(&xs_watch_cb_mutex);
+	}
+}
+
 /**
  * xenpv_xs_watch() - start watching a path
  * @watch: @path and @callback set, the rest zeroed (or @max_pending set)
@@ -1199,10 +1234,6 @@ XENPV_EXPORT(xenpv_xs_gather);
  */
 int xenpv_xs_watch(struct xenpv_xs_watch *watch)
 {
-	struct kvec vec[2];
-	unsigned int len = 0;
-	LIST_HEAD(purged);
-	char *body;
 	int rc;
 
 	if (!watch || !watch->path || !watch->callback)
@@ -1220,28 +1251,14 @@ int xenpv_xs_watch(struct xenpv_xs_watch *watch)
 	list_add_tail(&watch->list, &xs_watches);
 	spin_unlock(&xs_watch_lock);
 
-	vec[0].iov_base = (void *)watch->path;
-	vec[0].iov_len = strlen(watch->path) + 1;
-	vec[1].iov_base = watch->token;
-	vec[1].iov_len = strlen(watch->token) + 1;
-	rc = -ENAMETOOLONG;
-	if (vec[0].iov_len > XENSTORE_ABS_PATH_MAX + 1)
-		goto out_unlist;
-	body = xs_talkv(XENPV_XBT_NIL, XS_WATCH, vec, ARRAY_SIZE(vec), &len);
-	rc = xs_check_ok(body, len);
+	rc = xs_watch_request(XS_WATCH, watch);
 	if (!rc)
 		return 0;
 
-out_unlist:
 	spin_lock(&xs_watch_lock);
 	list_del_init(&watch->list);
-	xs_purge_events(watch, &purged);
 	spin_unlock(&xs_watch_lock);
-	xs_free_events(&purged);
-	if (current != xs_watch_task) {
-		mutex_lock(&xs_watch_cb_mutex);
-		mutex_unlock(&xs_watch_cb_mutex);
-	}
+	xs_forget_events(watch);
 	return rc;
 }
 
@@ -1265,10 +1282,6 @@ XENPV_EXPORT(xenpv_xs_watch);
  */
 int xenpv_xs_unwatch(struct xenpv_xs_watch *watch)
 {
-	struct kvec vec[2];
-	unsigned int len = 0;
-	LIST_HEAD(purged);
-	char *body;
 	int rc;
 
 	spin_lock(&xs_watch_lock);
@@ -1279,25 +1292,11 @@ int xenpv_xs_unwatch(struct xenpv_xs_watch *watch)
 	list_del_init(&watch->list);
 	spin_unlock(&xs_watch_lock);
 
-	vec[0].iov_base = (void *)watch->path;
-	vec[0].iov_len = strlen(watch->path) + 1;
-	vec[1].iov_base = watch->token;
-	vec[1].iov_len = strlen(watch->token) + 1;
-	body = xs_talkv(XENPV_XBT_NIL, XS_UNWATCH, vec, ARRAY_SIZE(vec), &len);
-	rc = xs_check_ok(body, len);
+	rc = xs_watch_request(XS_UNWATCH, watch);
 	if (rc && rc != -ENODEV)
 		pr_warn("xenpv: xenstore: unwatch of %s failed (%d)\n",
 			watch->path, rc);
-
-	spin_lock(&xs_watch_lock);
-	xs_purge_events(watch, &purged);
-	spin_unlock(&xs_watch_lock);
-	xs_free_events(&purged);
-	/* Wait for a callback that took an event before the purge. */
-	if (current != xs_watch_task) {
-		mutex_lock(&xs_watch_cb_mutex);
-		mutex_unlock(&xs_watch_cb_mutex);
-	}
+	xs_forget_events(watch);
 	return rc;
 }
 

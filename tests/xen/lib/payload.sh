@@ -129,6 +129,12 @@ make_guest_initrd() {
 		for f in $(mod_deps xen-blkfront xen-netfront); do
 			cp "$f" "$tmp/lib/mods/" && basename "$f" >>"$tmp/lib/mods/order"
 		done
+		# Not loaded by init: a scenario checks that xenpv refuses to
+		# load where the kernel's own Xen support runs.
+		mkdir -p "$tmp/lib/xenpv-refused"
+		for f in "${XENPV_KOS[@]}"; do
+			[ "${f##*/}" = xenpv.ko ] && cp "$f" "$tmp/lib/xenpv-refused/"
+		done
 		cat >"$tmp/etc/xentb/conf" <<-EOF
 			ROLE=ref
 			GUEST_IP=10.99.0.3

@@ -25,6 +25,9 @@
 #include "xs_fixture.h"
 
 #define XBT_HOME	XENPV_FIXTURE_HOME
+/* Its watch path (device/vbd/9/...) is over 64 bytes long. */
+#define XBT_LONG_NODE	\
+	XBT_HOME "/device/vbd/9/a-node-whose-name-makes-the-watch-path-longer-than-64-bytes"
 #define XBT_BACKEND	"/local/domain/0/backend/vtest/7/0"
 
 #define xbt_wait_for(cond)	xenpv_fixture_wait_for(cond)
@@ -203,6 +206,19 @@ static void xenbus_hotplug_adds_and_removes(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, xbt_wait_for(!xbt_has("device/vbd/768")));
 }
 
+/*
+ * A device whose only event comes from a node with a long name (the
+ * watch path is longer than the bus's parse buffer) is still added.
+ */
+static void xenbus_hotplug_long_node_path(struct kunit *test)
+{
+	struct xbt *t = test->priv;
+
+	xbt_start_bus(test);
+	xenpv_sim_xs_set(t->xs, XBT_LONG_NODE, "1");
+	KUNIT_EXPECT_TRUE(test, xbt_wait_for(xbt_has("device/vbd/9")));
+}
+
 /* Names that are no safe path component or device name are ignored. */
 static void xenbus_bad_names_are_ignored(struct kunit *test)
 {
@@ -361,6 +377,7 @@ static void xenbus_exit_withdraws_features(struct kunit *test)
 static struct kunit_case xenbus_cases[] = {
 	KUNIT_CASE(xenbus_scan_finds_devices),
 	KUNIT_CASE(xenbus_hotplug_adds_and_removes),
+	KUNIT_CASE(xenbus_hotplug_long_node_path),
 	KUNIT_CASE(xenbus_bad_names_are_ignored),
 	KUNIT_CASE(xenbus_otherend_changes),
 	KUNIT_CASE(xenbus_bad_otherend_is_refused),

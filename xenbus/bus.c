@@ -385,8 +385,12 @@ static void xenpv_bus_devices_changed(struct xenpv_xs_watch *watch,
 	char buf[64], *p = buf, *type, *id, *nodename;
 	struct xenpv_device *xdev;
 
-	if (strscpy(buf, path, sizeof(buf)) < 0)
-		return;
+	/*
+	 * Only "device/<type>/<id>" matters: a longer path may be cut. A
+	 * valid type and id always fit; a cut, overlong one fails the name
+	 * check below.
+	 */
+	strscpy(buf, path, sizeof(buf));
 	if (!strsep(&p, "/") || !p)	/* "device" */
 		return;
 	type = strsep(&p, "/");

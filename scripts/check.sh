@@ -31,9 +31,9 @@ for k in 6.1 6.12 newest; do
 	kdir=${kernels[$k]:-}
 	[ -n "$kdir" ] || { [ "$k" = newest ] || stage_fail "build $k: no headers (make deps)"; continue; }
 	name=$(basename "$kdir")
-	out=$XENPV_CACHE/build/$name
-	logf=$XENPV_CACHE/build/$name.log
-	mkdir -p "$XENPV_CACHE/build"
+	out=$XENPV_CACHE/build/$(xenpv_tree_key)/$name
+	logf=$out.log
+	mkdir -p "$XENPV_CACHE/build/$(xenpv_tree_key)"
 	log "build: $k ($name) W=1 C=2"
 	if ! "$XENPV_ROOT/scripts/build-for.sh" "$kdir" "$out" W=1 C=2 \
 		> "$logf.ko" 2> "$logf"; then
@@ -68,7 +68,7 @@ fi
 log "KUnit under UML"
 "$XENPV_ROOT/scripts/kunit.sh" || stage_fail kunit
 
-counts=$XENPV_CACHE/kunit-${XENPV_KUNIT_KERNEL:-6.12}.json.counts
+counts=$XENPV_CACHE/kunit-${XENPV_KUNIT_KERNEL:-6.12}-$(xenpv_tree_key).json.counts
 read -r passed failed < "$counts" 2>/dev/null || { passed=0; failed=1; }
 if [ ${#failed_stages[@]} -gt 0 ]; then
 	log "failed stages: ${failed_stages[*]}"

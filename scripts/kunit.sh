@@ -17,8 +17,15 @@ mkdir -p "$XENPV_CACHE"
 exec 9>"$XENPV_CACHE/kunit-$series.lock"
 flock 9
 src=$(ksrc_of "$series")
-build=$XENPV_CACHE/kunit-$series
-json=$XENPV_CACHE/kunit-$series.json
+build=$XENPV_CACHE/kunit-$series-$(xenpv_tree_key)
+json=$build.json
+# A new checkout starts from another checkout's UML build: its own sources
+# are newer than those objects, so only xenpv itself is rebuilt.
+if [ ! -d "$build" ]; then
+	seed=$(ls -dt "$XENPV_CACHE/kunit-$series" "$XENPV_CACHE/kunit-$series"-???????? \
+		2>/dev/null | head -n 1 || true)
+	[ -n "$seed" ] && cp -a "$seed" "$build.tmp" && mv "$build.tmp" "$build"
+fi
 
 "$XENPV_ROOT/scripts/link-intree.sh" "$src"
 

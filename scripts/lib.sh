@@ -4,6 +4,13 @@
 XENPV_CACHE=${XENPV_CACHE:-$HOME/.cache/xenpv}
 XENPV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+# A short key for this checkout: build directories in the cache are kept
+# per checkout, so two working trees never share objects (kbuild decides
+# what to rebuild by timestamps, not content).
+xenpv_tree_key() {
+	printf '%s' "$XENPV_ROOT" | sha256sum | cut -c1-8
+}
+
 log() { printf '[xenpv] %s\n' "$*" >&2; }
 die() { printf '[xenpv] error: %s\n' "$*" >&2; exit 1; }
 

@@ -78,10 +78,7 @@ struct xenpv_gnt_deferred {
  * @retry_delay: jiffies between passes over @deferred
  * @grow_work: maps more frames for atomic-context allocators
  * @defer_work: retries @deferred
- * @debugfs_dir: /sys/kernel/debug/xenpv
- * @debugfs_own_dir: the grant layer created @debugfs_dir (else: a lookup
- *	reference to drop)
- * @debugfs_file: .../xenpv/grant
+ * @debugfs_file: /sys/kernel/debug/xenpv/grant
  *
  * Locking:
  * @grow_mutex serialises mapping frames: the growth itself, init and exit.
@@ -120,8 +117,6 @@ struct xenpv_gnt {
 	unsigned long retry_delay;
 	struct work_struct grow_work;
 	struct delayed_work defer_work;
-	struct dentry *debugfs_dir;
-	bool debugfs_own_dir;
 	struct dentry *debugfs_file;
 };
 

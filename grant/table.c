@@ -195,33 +195,15 @@ DEFINE_SHOW_ATTRIBUTE(xenpv_gnt_debugfs);
 /* Failures here only cost the debugfs file. */
 static void xenpv_gnt_debugfs_init(void)
 {
-	struct xenpv_gnt *g = &xenpv_gnt;
-	struct dentry *dir;
-
-	dir = debugfs_lookup("xenpv", NULL);
-	if (IS_ERR_OR_NULL(dir)) {
-		dir = debugfs_create_dir("xenpv", NULL);
-		if (IS_ERR(dir))
-			return;
-		g->debugfs_own_dir = true;
-	}
-	g->debugfs_dir = dir;
-	g->debugfs_file = debugfs_create_file("grant", 0400, dir, NULL,
-					      &xenpv_gnt_debugfs_fops);
+	xenpv_gnt.debugfs_file = debugfs_create_file("grant", 0400,
+						     xenpv_debugfs_dir(), NULL,
+						     &xenpv_gnt_debugfs_fops);
 }
 
 static void xenpv_gnt_debugfs_exit(void)
 {
-	struct xenpv_gnt *g = &xenpv_gnt;
-
-	debugfs_remove(g->debugfs_file);
-	if (g->debugfs_own_dir)
-		debugfs_remove(g->debugfs_dir);
-	else
-		dput(g->debugfs_dir);
-	g->debugfs_file = NULL;
-	g->debugfs_dir = NULL;
-	g->debugfs_own_dir = false;
+	debugfs_remove(xenpv_gnt.debugfs_file);
+	xenpv_gnt.debugfs_file = NULL;
 }
 
 /**

@@ -83,6 +83,7 @@ static int __init xenpv_init(void)
 	return 0;
 
 err_ops:
+	xenpv_debugfs_exit();
 	xenpv_hv_set_ops(NULL);
 	return rc;
 }
@@ -90,6 +91,7 @@ err_ops:
 static void __exit xenpv_exit(void)
 {
 	pci_unregister_driver(&xenpv_platform_driver);
+	xenpv_debugfs_exit();
 	xenpv_hv_set_ops(NULL);
 }
 

@@ -134,4 +134,9 @@ struct xenpv_xen_info {
 int xenpv_detect_cpuid(struct xenpv_xen_info *info);
 int xenpv_detect_version(struct xenpv_xen_info *info);
 
+/* /sys/kernel/debug/xenpv, for every layer and frontend. */
+struct dentry;
+struct dentry *xenpv_debugfs_dir(void);
+void xenpv_debugfs_exit(void);
+
 #endif /* _XENPV_HYPERVISOR_H */

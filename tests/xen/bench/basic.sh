@@ -1,6 +1,7 @@
 # Benchmark, run in both guests: whatever block and network frontend the
-# guest has (mainline in ref, xenpv's in dut once they exist) against the
-# same dom0 backends. Prints FIGURE lines; "absent" when there is no device.
+# guest has (mainline in ref, xenpv's in dut) against the same dom0
+# backends, with busybox tools only (dd, ping, wget). Prints FIGURE lines;
+# "absent" when there is no device.
 . /etc/xentb/lib.sh
 
 rate() { awk -v m="$1" -v t="$2" 'BEGIN{printf "%.1f", (t > 0 ? m / t : 0)}'; }
@@ -17,14 +18,14 @@ while [ ! -b /dev/xvda ] && [ "$i" -lt 50 ]; do i=$((i + 1)); sleep 0.2; done
 if [ -b /dev/xvda ]; then
 	MB=32
 	t=$(dd_time if=/dev/zero of=/dev/xvda bs=1M count=$MB oflag=direct conv=fsync) &&
-		figure disk_seq_write_1m_mb_s "$(rate $MB "$t")"
+		figure dd_seq_write_1m_mb_s "$(rate $MB "$t")"
 	t=$(dd_time if=/dev/xvda of=/dev/null bs=1M count=$MB iflag=direct) &&
-		figure disk_seq_read_1m_mb_s "$(rate $MB "$t")"
+		figure dd_seq_read_1m_mb_s "$(rate $MB "$t")"
 	# 4 KiB requests: per-request cost (ring round trips, grants)
 	t=$(dd_time if=/dev/zero of=/dev/xvda bs=4k count=256 oflag=direct) &&
-		figure disk_write_4k_iops "$(awk -v t="$t" 'BEGIN{printf "%d", (t > 0 ? 256 / t : 0)}')"
+		figure dd_write_4k_iops "$(awk -v t="$t" 'BEGIN{printf "%d", (t > 0 ? 256 / t : 0)}')"
 	t=$(dd_time if=/dev/xvda of=/dev/null bs=4k count=256 iflag=direct) &&
-		figure disk_read_4k_iops "$(awk -v t="$t" 'BEGIN{printf "%d", (t > 0 ? 256 / t : 0)}')"
+		figure dd_read_4k_iops "$(awk -v t="$t" 'BEGIN{printf "%d", (t > 0 ? 256 / t : 0)}')"
 else
 	figure disk absent
 fi

@@ -77,6 +77,12 @@ ip link set lo up
 mkdir -p /run/www
 dd if=/dev/zero of=/run/www/blob bs=1M count="${BLOB_MB:-16}" 2>/dev/null
 busybox httpd -p 80 -h /run/www
+# Network throughput against dom0 (tests/xen/bench, netfront scenarios).
+iperf3 -s -D -B 10.99.0.1 >/dev/null 2>&1
+
+# The guests' tools disk (vdc, read-only), when the host attached one.
+TOOLS_DISK=
+[ -b /dev/vdc ] && TOOLS_DISK=", \"format=raw,vdev=xvdt,access=ro,script=/payload/dom0/block,target=/dev/vdc\""
 
 # guest_cfg <name> <loopdev> <mac>: write the xl config for one guest.
 guest_cfg() {
@@ -97,7 +103,7 @@ vga = "none"
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
-disk = [ "format=raw,vdev=xvda,access=rw,script=/payload/dom0/block,target=$2" ]
+disk = [ "format=raw,vdev=xvda,access=rw,script=/payload/dom0/block,target=$2"$TOOLS_DISK ]
 vif = [ "bridge=xenbr0,mac=$3,script=/payload/dom0/vif,type=vif" ]
 EOF
 }
@@ -109,6 +115,51 @@ for g in $GUESTS; do
 	guest_cfg "$g" "/dev/loop$n" "00:16:3e:00:00:0$((n + 2))"
 	n=$((n + 1))
 done
+
+# The guests' serial lines end in CR LF.
+CR=$(printf '\r')
+
+# dom0_request <guest> <request> [arg] [force]: what a guest asked for with
+# "@@D <request>" on its serial port (guest lib.sh: dom0). Only these
+# requests, only against the asking guest; the result goes to the log as
+# "@@TB dom0-request".
+dom0_request() {
+	g=$1 req=$2 arg=${3:-} f=
+	[ "${4:-}" = force ] && f=-f
+	case "$req" in
+	block-attach)
+		truncate -s 64M "$XTB/$g-extra.img"
+		lo=$(losetup -f --show "$XTB/$g-extra.img") &&
+			xl block-attach "$g" "format=raw,vdev=xvdb,access=rw,script=/payload/dom0/block,target=$lo"
+		;;
+	block-detach) xl block-detach $f "$g" "${arg:-xvdb}" ;;
+	network-attach)
+		xl network-attach "$g" bridge=xenbr0 script=/payload/dom0/vif type=vif \
+			"mac=00:16:3e:00:01:$(printf %02x "$(cat "$XTB/$g.domid")")"
+		;;
+	network-detach) xl network-detach "$g" "${arg:-1}" ;;
+	sysrq) xl sysrq "$g" "${arg:-h}" ;;
+	shutdown) xl shutdown "$g" ;;
+	reboot) xl reboot "$g" ;;
+	*) false ;;
+	esac >"$XTB/$g.request.log" 2>&1
+	rc=$?
+	mark "dom0-request $g $req $arg $f rc=$rc $(head -c 200 "$XTB/$g.request.log" | tr '\n' ' ')"
+}
+
+# end_reason <name>: how the domain last shut down, from xl's log
+end_reason() {
+	r=$(sed -n 's/.*has shut down, reason code \([0-9]*\).*/\1/p' "/var/log/xen/xl-$1.log" 2>/dev/null | tail -n 1)
+	case "$r" in
+	0) echo poweroff ;;
+	1) echo reboot ;;
+	2) echo suspend ;;
+	3) echo crash ;;
+	4) echo watchdog ;;
+	5) echo soft_reset ;;
+	*) echo unknown ;;
+	esac
+}
 
 # start_guest <name>: create the domain and start its serial forwarder.
 start_guest() {
@@ -123,7 +174,14 @@ start_guest() {
 		tail -n +1 -F -s 0.2 "$XTB/$1.serial" 2>/dev/null &
 		echo $! >"$XTB/$1.tailpid"
 		wait
-	) | while IFS= read -r l; do echo "@$1|$l"; done &
+	) | while IFS= read -r l; do
+		echo "@$1|$l"
+		case "$l" in "@@D "*)
+			l=${l%"$CR"}
+			dom0_request "$1" ${l#@@D } &
+			;;
+		esac
+	done &
 	t=$(cut -d. -f1 /proc/uptime)
 	eval "start_$1=$t seen_$1=$t size_$1=0 init_$1="
 	mark "guest-created $1 $(cat "$XTB/$1.domid")"
@@ -204,7 +262,7 @@ run_guests() { # <names...>
 				start_guest "$g" && still="$still $g"
 				continue
 			fi
-			mark "guest-gone $g"
+			mark "guest-gone $g $(end_reason "$g")"
 		done
 		running=$still
 	done

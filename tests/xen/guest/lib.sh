@@ -55,3 +55,65 @@ dmesg_bad() {
 # elapsed <start>: seconds since <start> (a value of $(now))
 now() { cut -d' ' -f1 /proc/uptime; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
+
+# frontends_remove: unload our frontend modules (everything but xenpv.ko),
+# newest first; frontends_load: load them again.
+frontends() { grep -v '^xenpv.ko$' /lib/xenpv/order; }
+frontends_remove() {
+	for ko in $(frontends | sed '1!G;h;$!d'); do
+		m=$(basename "$ko" .ko | tr - _)
+		grep -q "^$m " /proc/modules || continue
+		rmmod "$m" || fail "rmmod $m"
+	done
+}
+frontends_load() {
+	for ko in $(frontends); do
+		insmod "/lib/xenpv/$ko" || fail "insmod $ko"
+	done
+}
+
+# dom0 <request> [arg]: ask dom0 to act on this guest through the serial
+# console (one way: poll for the effect). Requests, run by dom0/run.sh:
+#   block-attach          a new 64 MB disk as xvdb
+#   block-detach [vdev [force]]   (default xvdb; force: xl -f, for a
+#                         device no frontend will close)
+#   network-attach        a second vif on the bridge
+#   network-detach [idx]  (default 1; xl 4.17 has no -f here)
+#   sysrq <key>           xl sysrq
+#   shutdown | reboot     xl shutdown / xl reboot (through control/)
+dom0() { echo "@@D $*"; }
+
+# wait_for <seconds> <command...>: poll every 0.2 s until the command
+# succeeds; false on timeout
+wait_for() {
+	_w=$(($1 * 5))
+	shift
+	while [ "$_w" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.2
+		_w=$((_w - 1))
+	done
+	return 1
+}
+
+# The tools disk (xvdt, read-only ext4): fio and iperf3 with their
+# libraries, run through the disk's own dynamic loader. tools_mount waits
+# for the disk (it needs a block frontend); tools_umount before unloading
+# the frontend.
+TOOLS=/tools
+tools_mount() {
+	grep -q " $TOOLS " /proc/mounts && return 0
+	wait_for 30 test -b /dev/xvdt || { echo "no /dev/xvdt (tools disk)"; return 1; }
+	mkdir -p "$TOOLS"
+	mount -t ext4 -o ro /dev/xvdt "$TOOLS"
+}
+tools_umount() { grep -q " $TOOLS " /proc/mounts && umount "$TOOLS"; return 0; }
+tools_run() { # <program> <args...>
+	_p=$1
+	shift
+	"$TOOLS/lib64/ld-linux-x86-64.so.2" \
+		--library-path "$TOOLS/lib/x86_64-linux-gnu:$TOOLS/usr/lib/x86_64-linux-gnu" \
+		"$TOOLS/usr/bin/$_p" "$@"
+}
+fio() { tools_run fio "$@"; }
+iperf3() { tools_run iperf3 "$@"; }

@@ -8,8 +8,17 @@
 XEN_PKG=xen-hypervisor-4.17-amd64
 XEN_UTILS_PKG=xen-utils-4.17
 # Bump when the way the dom0 root image is made changes.
-ROOTFS_REV=1
-ROOTFS_INCLUDE=xen-utils-4.17,qemu-system-xen,iproute2,kmod,busybox,xenstore-utils,e2fsprogs,procps
+ROOTFS_REV=2
+ROOTFS_INCLUDE=xen-utils-4.17,qemu-system-xen,iproute2,kmod,busybox,xenstore-utils,e2fsprogs,procps,iperf3
+# The guests' tools disk (read-only, attached as xvdt): programs too large
+# for the initramfs, whose libraries would double its size.
+TOOLS_REV=1
+TOOLS_INCLUDE=fio,iperf3
+# Small programs copied with their libraries into both guests' initramfs.
+GUEST_BINS="/usr/bin/xenstore /sbin/mke2fs /sbin/e2fsck"
+GUEST_XENSTORE_CMDS="ls read write list exists rm watch chmod"
+# Bump when the way the guest tools are put together changes.
+GUEST_TOOLS_REV=2
 
 # find_kdir: the newest installed Debian 6.1 headers; the guests and dom0
 # run the kernel with exactly this ABI.
@@ -149,6 +158,77 @@ prep_rootfs() {
 	mv "$tmp" "$dir"
 }
 
+# prep_tools_disk: sets TOOLS_IMG, an ext4 image of a Debian minbase with
+# TOOLS_INCLUDE. Guests run its programs through its own dynamic loader
+# (guest lib.sh: tools_mount, fio, iperf3), so no chroot is needed.
+prep_tools_disk() {
+	local key dir tmp
+	key=$(printf '%s\n' "$TOOLS_REV" "$TOOLS_INCLUDE" "$(pkg_version fio)" \
+		"$(pkg_version iperf3)" | sha256sum | cut -c1-12)
+	dir=$CACHE_DIR/tools-$key
+	TOOLS_IMG=$dir/tools.img
+	[ -f "$dir/.done" ] && return 0
+	progress "cache: building the guests' tools disk (mmdebstrap, ~1-3 min)"
+	tmp=$(mktemp -d "$CACHE_DIR/.tools.XXXXXX")
+	if ! timeout 1200 mmdebstrap --variant=minbase --include="$TOOLS_INCLUDE" \
+		bookworm "$tmp/root" >"$LOG_DIR/mmdebstrap-tools.log" 2>&1; then
+		rm -rf "$tmp"
+		die "mmdebstrap of the tools disk failed (see $LOG_DIR/mmdebstrap-tools.log)"
+	fi
+	rm -rf "$tmp/root/usr/share/doc" "$tmp/root/usr/share/man" \
+		"$tmp/root/usr/share/locale" "$tmp/root/var/cache/apt"
+	mke2fs -q -F -t ext4 -L xentb-tools -d "$tmp/root" "$tmp/tools.img" 768M \
+		>>"$LOG_DIR/cache.log" 2>&1 || {
+		rm -rf "$tmp"
+		die "mke2fs of the tools disk failed"
+	}
+	rm -rf "$tmp/root"
+	rm -rf "$dir"
+	touch "$tmp/.done"
+	mv "$tmp" "$dir"
+}
+
+# lib_deps <binary...>: the shared libraries and loader they need
+lib_deps() {
+	ldd "$@" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\/.*ld-linux/ {print $1}' |
+		sort -u
+}
+
+# prep_guest_tools: sets GUEST_TOOLS, a directory merged into both guests'
+# initramfs: GUEST_BINS with their libraries (xenstore-* as links to the
+# multi-call xenstore binary) and the modules ext4 needs, in
+# lib/mods/order.tools.
+prep_guest_tools() {
+	local key dir tmp f c
+	key=$(cat $GUEST_BINS $(lib_deps $GUEST_BINS) |
+		{ sha256sum; echo "$GUEST_TOOLS_REV $GUEST_XENSTORE_CMDS $KREL $KERNEL_VERSION"; } |
+		sha256sum | cut -c1-12)
+	dir=$CACHE_DIR/guest-tools-$key
+	GUEST_TOOLS=$dir/root
+	[ -f "$dir/.done" ] && return 0
+	tmp=$(mktemp -d "$CACHE_DIR/.gtools.XXXXXX")
+	mkdir -p "$tmp/root/usr/bin" "$tmp/root/lib/mods"
+	# libgcc_s is dlopen()ed by glibc for pthread_cancel (xenstore-watch).
+	for f in $GUEST_BINS $(lib_deps $GUEST_BINS) /lib/x86_64-linux-gnu/libgcc_s.so.1; do
+		mkdir -p "$tmp/root${f%/*}"
+		cp -L "$f" "$tmp/root$f"
+	done
+	for c in $GUEST_XENSTORE_CMDS; do
+		ln -s xenstore "$tmp/root/usr/bin/xenstore-$c"
+	done
+	ln -s mke2fs "$tmp/root/sbin/mkfs.ext4"
+	ln -s e2fsck "$tmp/root/sbin/fsck.ext4"
+	# ext4 wants crc32c through the crypto API: load the generic one first
+	# (qemu64 has no SSE4.2 for crc32c-intel).
+	for f in $(mod_deps crc32c_generic ext4 | grep -v crc32c-intel); do
+		cp "$f" "$tmp/root/lib/mods/"
+		basename "$f" >>"$tmp/root/lib/mods/order.tools"
+	done
+	rm -rf "$dir"
+	touch "$tmp/.done"
+	mv "$tmp" "$dir"
+}
+
 # prep_dom0_initrd: sets DOM0_INITRD (busybox + virtio/ext4 modules)
 prep_dom0_initrd() {
 	local key tmp f
@@ -179,6 +259,8 @@ prepare_cache() {
 	prep_kernel
 	prep_rootfs
 	prep_dom0_initrd
+	prep_tools_disk
+	prep_guest_tools
 	flock -u "$cache_lock"
 	log "kernel $KREL $KERNEL_VERSION; xen $XEN_VERSION; rootfs $ROOTFS_IMG"
 }

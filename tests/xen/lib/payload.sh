@@ -52,12 +52,13 @@ scenario_header() {
 	echo "${v:-$3}"
 }
 
-# select_items <mode>: fills ITEMS_dut / ITEMS_ref (arrays of "name file
+# select_items <mode>: fills ITEMS_dut / ITEMS_ref / ITEMS_bare (arrays of "name file
 # timeout") and ITEM_GUEST[name]
 select_items() {
 	local mode=$1 f name guest tmo want
 	ITEMS_dut=()
 	ITEMS_ref=()
+	ITEMS_bare=()
 	declare -gA ITEM_GUEST=()
 	if [ "$mode" = demo ]; then
 		ITEMS_dut=("demo-dut $XT_DIR/guest/demo-dut.sh 300")
@@ -67,8 +68,8 @@ select_items() {
 		return 0
 	fi
 	if [ "$mode" = bench ]; then
-		ITEMS_dut=("bench-dut $XT_DIR/guest/bench.sh 300")
-		ITEMS_ref=("bench-ref $XT_DIR/guest/bench.sh 300")
+		ITEMS_dut=("bench-dut $XT_DIR/guest/bench.sh ${XENPV_BENCH_TIMEOUT:-900}")
+		ITEMS_ref=("bench-ref $XT_DIR/guest/bench.sh ${XENPV_BENCH_TIMEOUT:-900}")
 		return 0
 	fi
 	want=${XENPV_SCENARIOS-}
@@ -87,7 +88,8 @@ select_items() {
 		case "$guest" in
 		dut) ITEMS_dut+=("$name $f $tmo") ;;
 		ref) ITEMS_ref+=("$name $f $tmo") ;;
-		*) die "$f: unknown guest '$guest' (dut or ref)" ;;
+		bare) ITEMS_bare+=("$name $f $tmo") ;;
+		*) die "$f: unknown guest '$guest' (dut, ref or bare)" ;;
 		esac
 		ITEM_GUEST[$name]=$guest
 	done
@@ -96,8 +98,14 @@ select_items() {
 		ITEMS_dut+=("user-script $(realpath "$XENPV_GUEST_SCRIPT") ${XENPV_GUEST_TIMEOUT:-300}")
 		ITEM_GUEST[user-script]=dut
 	fi
-	[ ${#ITEMS_dut[@]} -gt 0 ] || [ ${#ITEMS_ref[@]} -gt 0 ] ||
+	[ ${#ITEMS_dut[@]} -gt 0 ] || [ ${#ITEMS_ref[@]} -gt 0 ] || [ ${#ITEMS_bare[@]} -gt 0 ] ||
 		die "no scenarios selected (XENPV_SCENARIOS='${XENPV_SCENARIOS-}')"
+}
+
+# cp_ko <module> <dir>: copy without debug information (the guest reads
+# its initramfs at ~0.3 MB/s; the symbols stay for stack traces)
+cp_ko() {
+	strip --strip-debug -o "$2/${1##*/}" "$1"
 }
 
 # make_guest_initrd <guest> <dest>: busybox, modules, scenario scripts
@@ -109,15 +117,28 @@ make_guest_initrd() {
 	cp /bin/busybox "$tmp/bin/busybox"
 	install -m 755 "$XT_DIR/guest/init" "$tmp/init"
 	cp "$XT_DIR/guest/lib.sh" "$tmp/etc/xentb/lib.sh"
-	: >"$tmp/lib/mods/order"
+	# xenstore-utils, mke2fs and e2fsck with their libraries; the modules
+	# ext4 needs, loaded first.
+	cp -a "$GUEST_TOOLS/." "$tmp/"
+	mv "$tmp/lib/mods/order.tools" "$tmp/lib/mods/order"
+	# What the kernel runs for an orderly power-off or reboot (control/
+	# shutdown): stand-ins for a distribution's init that record the
+	# request; the scenario that asked checks it.
+	mkdir -p "$tmp/sbin"
+	for f in poweroff reboot; do
+		printf '#!/bin/busybox sh\necho %s >/tmp/xentb-orderly\necho "@@G orderly %s requested" >/dev/console\n' \
+			"$f" "$f" >"$tmp/sbin/$f"
+		chmod 755 "$tmp/sbin/$f"
+	done
 	: >"$tmp/lib/xenpv/order"
 	if [ "$g" = dut ]; then
 		# cpuid.ko gives scenarios /dev/cpu/0/cpuid
 		for f in $(mod_deps cpuid); do
 			cp "$f" "$tmp/lib/mods/" && basename "$f" >>"$tmp/lib/mods/order"
 		done
+		awk '!seen[$0]++' "$tmp/lib/mods/order" >"$tmp/order" && mv "$tmp/order" "$tmp/lib/mods/order"
 		for f in "${XENPV_KOS[@]}"; do
-			cp "$f" "$tmp/lib/xenpv/" && basename "$f" >>"$tmp/lib/xenpv/order"
+			cp_ko "$f" "$tmp/lib/xenpv/" && basename "$f" >>"$tmp/lib/xenpv/order"
 		done
 		cat >"$tmp/etc/xentb/conf" <<-EOF
 			ROLE=dut
@@ -125,21 +146,31 @@ make_guest_initrd() {
 			NET_WAIT=$([[ " ${XENPV_KOS[*]##*/} " == *net* ]] && echo 50 || echo 0)
 			MODULE_BUILD="$MODULE_BUILD"
 		EOF
+	elif [ "$g" = bare ]; then
+		# Plain QEMU, no Xen: our modules must refuse to load.
+		mkdir -p "$tmp/lib/xenpv-refused"
+		for f in "${XENPV_KOS[@]}"; do cp_ko "$f" "$tmp/lib/xenpv-refused/"; done
+		printf 'ROLE=bare\nNET_WAIT=0\n' >"$tmp/etc/xentb/conf"
 	else
 		for f in $(mod_deps xen-blkfront xen-netfront); do
 			cp "$f" "$tmp/lib/mods/" && basename "$f" >>"$tmp/lib/mods/order"
 		done
+		awk '!seen[$0]++' "$tmp/lib/mods/order" >"$tmp/order" && mv "$tmp/order" "$tmp/lib/mods/order"
 		# Not loaded by init: a scenario checks that xenpv refuses to
 		# load where the kernel's own Xen support runs.
 		mkdir -p "$tmp/lib/xenpv-refused"
 		for f in "${XENPV_KOS[@]}"; do
-			[ "${f##*/}" = xenpv.ko ] && cp "$f" "$tmp/lib/xenpv-refused/"
+			[ "${f##*/}" = xenpv.ko ] && cp_ko "$f" "$tmp/lib/xenpv-refused/"
 		done
 		cat >"$tmp/etc/xentb/conf" <<-EOF
 			ROLE=ref
 			GUEST_IP=10.99.0.3
 			NET_WAIT=50
 		EOF
+	fi
+	if [ "$MODE" = bench ]; then
+		mkdir -p "$tmp/etc/xentb/bench"
+		cp "$XT_DIR"/bench/*.sh "$tmp/etc/xentb/bench/"
 	fi
 	: >"$tmp/etc/xentb/list"
 	for item in "${items[@]}"; do

@@ -6,6 +6,7 @@ item_names() {
 	local item n f t
 	for item in "${ITEMS_dut[@]}"; do read -r n f t <<<"$item"; echo "$n dut"; done
 	for item in "${ITEMS_ref[@]}"; do read -r n f t <<<"$item"; echo "$n ref"; done
+	for item in "${ITEMS_bare[@]}"; do read -r n f t <<<"$item"; echo "$n bare"; done
 }
 
 # why_missing <guest>: why a scenario of this guest has no result
@@ -224,18 +225,35 @@ fig() {
 	echo -
 }
 
+# bench_ratio <metric> <ref> <dut>: xenpv's speed relative to mainline's,
+# > 1 when xenpv is faster: dut/ref, or ref/dut for times (_ms, _us, _s).
+bench_ratio() {
+	awk -v k="$1" -v r="$2" -v d="$3" 'BEGIN {
+		if (r !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/ || r + 0 == 0 || d + 0 == 0) { print "-"; exit }
+		if (k ~ /_(ms|us|s)$/) printf "%.2f", r / d; else printf "%.2f", d / r }'
+}
+
+# print_bench_report: the table, and build/xen/bench.json
 print_bench_report() {
-	local k keys
+	local k keys r d q json=$OUT_DIR/bench.json sep=""
 	keys=$(printf '%s' "${S_FIG[bench-ref]:-}${S_FIG[bench-dut]:-}" | cut -d= -f1 | awk 'NF && !s[$0]++')
 	echo
 	echo "Benchmark: same dom0 backends, ref = mainline frontends, dut = xenpv"
-	printf '  %-26s %14s %14s\n' metric ref dut
+	printf '  %-30s %12s %12s %8s\n' metric mainline xenpv ratio
+	printf '{\n  "ratio": "xenpv speed / mainline speed (times: mainline / xenpv); > 1 = xenpv faster",\n  "metrics": {' >"$json"
 	for k in $keys; do
-		printf '  %-26s %14s %14s\n' "$k" "$(fig bench-ref "$k")" "$(fig bench-dut "$k")"
+		r=$(fig bench-ref "$k")
+		d=$(fig bench-dut "$k")
+		q=$(bench_ratio "$k" "$r" "$d")
+		printf '  %-30s %12s %12s %8s\n' "$k" "$r" "$d" "$q"
+		printf '%s\n    "%s": {"mainline": "%s", "xenpv": "%s", "ratio": "%s"}' \
+			"$sep" "$k" "$r" "$d" "$q" >>"$json"
+		sep=,
 	done
+	printf '\n  }\n}\n' >>"$json"
 	[ -n "$keys" ] || echo "  (no figures: see build/xen/logs/)"
-	echo "  (disk: O_DIRECT dd on xvda; net: ping and HTTP download from dom0;"
-	echo "   nested TCG: compare the two columns, not with real hardware)"
+	echo "  (ratio > 1: xenpv faster; times (_ms, _us, _s) compare the other way."
+	echo "   Nested TCG: compare the columns, not with real hardware.)"
 	[ -n "$BROKEN" ] && echo "BROKEN: $BROKEN"
-	echo "Logs: build/xen/logs/   Report: build/xen/report.json"
+	echo "Logs: build/xen/logs/   Report: build/xen/report.json, build/xen/bench.json"
 }

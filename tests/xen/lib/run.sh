@@ -64,6 +64,7 @@ start_qemu() {
 		-initrd "$VMLINUZ $DOM0_CMDLINE,$DOM0_INITRD" \
 		-drive "file=$ROOTFS_IMG,if=virtio,format=raw,snapshot=on" \
 		-drive "file=$PAYLOAD_IMG,if=virtio,format=raw" \
+		-drive "file=$TOOLS_IMG,if=virtio,format=raw,readonly=on" \
 		>"$LOG_DIR/qemu.log" 2>&1 &
 	QEMU_PID=$!
 	log "qemu pid $QEMU_PID"
@@ -78,11 +79,47 @@ set_guest_stage() { # <guest> <stage text> <allowance>
 # scenario_timeout <name>: the per-scenario limit from the item lists
 scenario_timeout() {
 	local item n f t
-	for item in "${ITEMS_dut[@]}" "${ITEMS_ref[@]}"; do
+	for item in "${ITEMS_dut[@]}" "${ITEMS_ref[@]}" "${ITEMS_bare[@]}"; do
 		read -r n f t <<<"$item"
 		[ "$n" = "$1" ] && { echo "$t"; return; }
 	done
 	echo 120
+}
+
+# scenario_file <name>: the scenario's file from the item lists
+scenario_file() {
+	local item n f t
+	for item in "${ITEMS_dut[@]}" "${ITEMS_ref[@]}" "${ITEMS_bare[@]}"; do
+		read -r n f t <<<"$item"
+		[ "$n" = "$1" ] && { echo "$f"; return; }
+	done
+}
+
+# guest_ended_in_scenario <guest> <reason>: a scenario that ends its guest
+# ("# ends-guest: <reason>") passes when the domain shut down for that
+# reason and, with "# end-log: <text>", its output contains the text.
+guest_ended_in_scenario() {
+	local g=$1 why=$2 n f want text log
+	n=${G_CUR[$g]:-}
+	[ -n "$n" ] || return 0
+	f=$(scenario_file "$n")
+	want=$(scenario_header "$f" ends-guest "")
+	[ -n "$want" ] || return 0
+	text=$(sed -n 's/^# *end-log: *//p' "$f" | head -n 1)
+	log=$LOG_DIR/scenarios/$n.log
+	S_DUR[$n]=0
+	if [ "$why" != "$want" ]; then
+		S_RC[$n]=1
+		echo "FAIL: the domain ended by $why, not $want" >>"$log"
+	elif [ -n "$text" ] && ! grep -qF -- "$text" "$log"; then
+		S_RC[$n]=1
+		echo "FAIL: ended by $why, but no '$text' in the guest's output" >>"$log"
+	else
+		S_RC[$n]=0
+		echo "ended by $why${text:+, with '$text'}" >>"$log"
+	fi
+	G_CUR[$g]=
+	[ "$MODE" = check ] && progress "$g: $([ "${S_RC[$n]}" = 0 ] && echo PASS || echo FAIL) $n (domain ended: $why)"
 }
 
 # on_guest_line <guest> <line>: one line of a guest's serial output
@@ -96,7 +133,7 @@ on_guest_line() {
 		bt=$(awk -v a="${G_CREATED[$g]}" -v b="${G_INIT[$g]}" 'BEGIN{printf "%.1f", b-a}')
 		INFO[boot_$g]=$bt
 		stage_done "$g-init"
-		progress "$g: PID 1 running (xl create -> init ${bt}s)"
+		progress "$g: PID 1 running ($([ "$g" = bare ] && echo "QEMU start" || echo "xl create") -> init ${bt}s)"
 		set_guest_stage "$g" "module loading / setup" $((GUEST_IDLE + GRACE))
 		;;
 	"@@G mod "*)
@@ -203,10 +240,17 @@ on_dom0_marker() {
 		G_ENDED[$a]=1
 		;;
 	guest-gone)
-		progress "$b: domain gone"
-		stage_done "$b-gone"
-		unset "G_ACTIVE[$b]"
-		G_ENDED[$b]=1
+		read -r a c <<<"$b"
+		progress "$a: domain gone (${c:-?})"
+		stage_done "$a-gone"
+		unset "G_ACTIVE[$a]"
+		G_ENDED[$a]=1
+		guest_ended_in_scenario "$a" "${c:-unknown}"
+		;;
+	dom0-request)
+		log "dom0: request $b"
+		read -r a c <<<"$b"
+		[ -n "${G_CUR[$a]:-}" ] && echo "dom0: $c" >>"$LOG_DIR/scenarios/${G_CUR[$a]}.log"
 		;;
 	fatal)
 		BROKEN="dom0: $b"
@@ -336,4 +380,40 @@ collect_payload() {
 		mv "$LOG_DIR/dom0/out"/* "$LOG_DIR/dom0/" 2>/dev/null || true
 		rmdir "$LOG_DIR/dom0/out" 2>/dev/null || true
 	fi
+}
+
+# run_bare: the "bare" guest, the same kernel and init in plain QEMU with
+# no Xen underneath (scenarios with "# guest: bare"), before the Xen boot.
+# Its serial output goes through on_guest_line like the Xen guests'.
+run_bare() {
+	local initrd=$OUT_DIR/bare-initrd serial=$LOG_DIR/bare.serial fd line t_end pid
+	[ ${#ITEMS_bare[@]} -gt 0 ] || return 0
+	mkdir -p "$LOG_DIR/scenarios"
+	make_guest_initrd bare "$initrd"
+	: >"$serial"
+	G_CREATED[bare]=$(now_s)
+	progress "bare: plain QEMU guest (no Xen) booting"
+	qemu-system-x86_64 -accel tcg -m 512 -cpu qemu64 -display none -vga none \
+		-monitor none -nic none -no-reboot -serial "file:$serial" \
+		-kernel "$VMLINUZ" -initrd "$initrd" \
+		-append "console=ttyS0 quiet pci=noearly panic=-1" >"$LOG_DIR/qemu-bare.log" 2>&1 &
+	pid=$!
+	t_end=$(($(now_i) + T_GUEST_BOOT + ${#ITEMS_bare[@]} * 120))
+	exec {fd}< <(exec tail -n +1 -F "$serial" 2>/dev/null)
+	while kill -0 "$pid" 2>/dev/null; do
+		if IFS= read -r -t 1 -u "$fd" line; then
+			on_guest_line bare "${line//$'\r'/}"
+		elif [ "$(now_i)" -gt "$t_end" ]; then
+			G_NOTE[bare]="killed after $((T_GUEST_BOOT + ${#ITEMS_bare[@]} * 120))s in stage '${G_STAGE[bare]:-boot}'"
+			progress "bare: TIMEOUT, ${G_NOTE[bare]}"
+			kill -9 "$pid" 2>/dev/null
+			break
+		fi
+	done
+	wait "$pid" 2>/dev/null || true
+	while IFS= read -r -t 0.5 -u "$fd" line; do
+		on_guest_line bare "${line//$'\r'/}"
+	done
+	exec {fd}<&-
+	progress "bare: done"
 }

@@ -6,8 +6,7 @@
 # The dut has no emulated NIC (type=vif), so this changes nothing else.
 . /etc/xentb/lib.sh
 
-others=$(grep -v '^xenpv.ko$' /lib/xenpv/order | sed '1!G;h;$!d')
-for ko in $others; do rmmod "$(basename "$ko" .ko | tr - _)" || fail "rmmod $ko"; done
+frontends_remove
 
 dmesg | grep -q 'xenpv: asked the device model to unplug' &&
 	fail "xenpv unplugged something by default"
@@ -27,9 +26,7 @@ fi
 dmesg | tail -n 3 | grep -q 'unplug=floppies: unknown device class' ||
 	fail "no message for an unknown unplug class"
 insmod /lib/xenpv/xenpv.ko || fail "reload xenpv.ko"
-for ko in $(grep -v '^xenpv.ko$' /lib/xenpv/order); do
-	insmod "/lib/xenpv/$ko" || fail "reload $ko"
-done
+frontends_load
 bad=$(dmesg_bad | head -n 5)
 [ -z "$bad" ] || { echo "$bad"; fail "kernel log has warnings/oopses"; }
 exit 0

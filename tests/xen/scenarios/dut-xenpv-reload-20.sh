@@ -7,8 +7,7 @@
 
 [ -f /lib/xenpv/xenpv.ko ] || fail "no xenpv.ko in the guest"
 # Frontends depend on xenpv: take them out first, put them back after.
-others=$(grep -v '^xenpv.ko$' /lib/xenpv/order | sed '1!G;h;$!d')
-for ko in $others; do rmmod "$(basename "$ko" .ko | tr - _)" || fail "rmmod $ko"; done
+frontends_remove
 
 d=$(pci_find 0x5853 0x0001) || fail "no PCI device 5853:0001"
 irqs_before=$(grep -c . /proc/interrupts)
@@ -31,9 +30,7 @@ echo "self-tests passed in this boot: $n"
 dmesg | grep -q 'selftest over .* failed' && fail "a self-test failed"
 [ "$(grep -c . /proc/interrupts)" -eq "$irqs_before" ] || fail "/proc/interrupts changed size: leaked IRQ?"
 
-for ko in $(grep -v '^xenpv.ko$' /lib/xenpv/order); do
-	insmod "/lib/xenpv/$ko" || fail "reload $ko"
-done
+frontends_load
 bad=$(dmesg_bad | head -n 5)
 [ -z "$bad" ] || { echo "$bad"; fail "kernel log has warnings/oopses"; }
 exit 0

@@ -3,11 +3,10 @@
 # The FIFO event ABI over real Xen: reload xenpv with event_abi=fifo; the
 # self-test passes over FIFO and the module is pinned (FIFO cannot be
 # undone by a module). Scenarios run in file-name order: this one pins
-# xenpv, so it must stay the last dut scenario.
+# xenpv, so it must stay the last dut scenario but dut-zzz-poweroff.
 . /etc/xentb/lib.sh
 
-others=$(grep -v '^xenpv.ko$' /lib/xenpv/order | sed '1!G;h;$!d')
-for ko in $others; do rmmod "$(basename "$ko" .ko | tr - _)" || fail "rmmod $ko"; done
+frontends_remove
 rmmod xenpv || fail "rmmod xenpv"
 insmod /lib/xenpv/xenpv.ko event_abi=fifo || fail "insmod xenpv.ko event_abi=fifo"
 
@@ -26,9 +25,7 @@ if rmmod xenpv 2>/dev/null; then
 	fail "xenpv unloaded while FIFO is active"
 fi
 echo "rmmod refused while FIFO is active, as designed"
-for ko in $(grep -v '^xenpv.ko$' /lib/xenpv/order); do
-	insmod "/lib/xenpv/$ko" || fail "reload $ko"
-done
+frontends_load
 bad=$(dmesg_bad | head -n 5)
 [ -z "$bad" ] || { echo "$bad"; fail "kernel log has warnings/oopses"; }
 exit 0

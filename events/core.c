@@ -60,6 +60,15 @@ MODULE_PARM_DESC(event_abi,
 /* xenpv_events_selftest(): events sent, and how long to wait for each. */
 #define XENPV_SELFTEST_EVENTS		16
 #define XENPV_SELFTEST_TIMEOUT_MS	1000
+/*
+ * Its lateeoi storm: how long the port is stormed, and the most deliveries
+ * the backoff may let through in that time: the free spurious EOIs, then
+ * delays that double from XENPV_EOI_DELAY_MIN (at most log2 of the window
+ * in jiffies, plus one) and repeat at XENPV_EOI_DELAY_MAX; 16 covers the
+ * doubling at any HZ up to 1000 with room for the first delivery.
+ */
+#define XENPV_STORM_MS			50
+#define XENPV_STORM_MAX_DELIVERED	(XENPV_EOI_FREE_SPURIOUS + 16)
 
 /*
  * xenpv_events_mutex serialises xenpv_events_start()/_exit() and every
@@ -902,9 +911,15 @@ void xenpv_irq_lateeoi(unsigned int irq, unsigned int flags)
 
 XENPV_EXPORT(xenpv_irq_lateeoi);
 
+/*
+ * @irq: the lateeoi IRQ, for the handler's EOI (storm only)
+ * @storm_over: the storm ended; the next event is real work (storm only)
+ */
 struct xenpv_selftest {
 	atomic_t delivered;
 	struct completion done;
+	unsigned int irq;
+	bool storm_over;
 };
 
 static void xenpv_selftest_discard(evtchn_port_t port)
@@ -924,6 +939,110 @@ static irqreturn_t xenpv_selftest_handler(int irq, void *dev)
 	return IRQ_HANDLED;
 }
 
+/* A loopback channel: @a for sending, @b (returned pending-free) to bind. */
+static int xenpv_selftest_pair(evtchn_port_t *a, evtchn_port_t *b)
+{
+	int rc;
+
+	rc = xenpv_evtchn_alloc_unbound(DOMID_SELF, a);
+	if (rc)
+		return rc;
+	rc = xenpv_evtchn_bind_interdomain(DOMID_SELF, *a, b);
+	if (rc) {
+		xenpv_evtchn_close(*a);
+		return rc;
+	}
+	/*
+	 * Xen marks a newly bound interdomain port pending, in case the
+	 * other end notified it while it was unbound. Nobody did here: drop
+	 * that notification while the port is still masked, so that every
+	 * event counted is one we sent.
+	 */
+	xenpv_selftest_discard(*b);
+	return 0;
+}
+
+/* Storm: every event is reported spurious, until the storm is over. */
+static irqreturn_t xenpv_storm_handler(int irq, void *dev)
+{
+	struct xenpv_selftest *st = dev;
+	bool over = READ_ONCE(st->storm_over);
+
+	atomic_inc(&st->delivered);
+	xenpv_irq_lateeoi(st->irq, over ? 0 : XENPV_EOI_SPURIOUS);
+	if (over)
+		complete(&st->done);
+	return IRQ_HANDLED;
+}
+
+/*
+ * xenpv_events_storm_test() - the lateeoi backoff against a storm
+ *
+ * Binds a loopback channel with lateeoi and a handler that reports every
+ * event as spurious, then notifies it as fast as it can for
+ * XENPV_STORM_MS: the backoff must hold deliveries to
+ * XENPV_STORM_MAX_DELIVERED. Then one event that is real work must still
+ * arrive (the port recovers).
+ *
+ * Context: process context, with the upcall enabled. Sleeps.
+ * Return: 0, -EIO if the storm was not throttled, -ETIMEDOUT if the port
+ * did not recover, or the error of a bind or notify.
+ */
+static int xenpv_events_storm_test(void)
+{
+	unsigned long timeout = msecs_to_jiffies(XENPV_SELFTEST_TIMEOUT_MS);
+	unsigned long end = jiffies + msecs_to_jiffies(XENPV_STORM_MS);
+	struct xenpv_selftest st = { .storm_over = false };
+	unsigned int sent = 0, during = 0;
+	evtchn_port_t a, b;
+	int irq, rc;
+
+	atomic_set(&st.delivered, 0);
+	init_completion(&st.done);
+	rc = xenpv_selftest_pair(&a, &b);
+	if (rc)
+		goto out_log;
+	irq = xenpv_bind_evtchn_to_irqhandler(b, xenpv_storm_handler, 0,
+					      "xenpv-storm", &st, true);
+	if (irq < 0) {
+		rc = irq;
+		xenpv_evtchn_close(b);
+		goto out_close_a;
+	}
+	st.irq = irq;
+
+	while (time_before(jiffies, end)) {
+		rc = xenpv_notify_remote_via_evtchn(a);
+		if (rc)
+			break;
+		sent++;
+		cond_resched();
+	}
+	during = atomic_read(&st.delivered);
+	if (!rc && (during > XENPV_STORM_MAX_DELIVERED || sent < 2 * during))
+		rc = -EIO;
+	if (!rc) {
+		/* The backoff ends with the next EOI that found work. */
+		WRITE_ONCE(st.storm_over, true);
+		reinit_completion(&st.done);
+		rc = xenpv_notify_remote_via_evtchn(a);
+		if (!rc && !wait_for_completion_timeout(&st.done, timeout))
+			rc = -ETIMEDOUT;
+	}
+	xenpv_unbind_from_irqhandler(irq, &st);
+out_close_a:
+	xenpv_evtchn_close(a);
+out_log:
+	if (rc)
+		pr_err("xenpv: events: lateeoi storm over %s failed (%d): %u events sent in %u ms, %u delivered\n",
+		       xenpv_events_abi_name(), rc, sent, XENPV_STORM_MS,
+		       during);
+	else
+		pr_info("xenpv: events: lateeoi storm over %s: %u events sent in %u ms, %u delivered, port recovered\n",
+			xenpv_events_abi_name(), sent, XENPV_STORM_MS, during);
+	return rc;
+}
+
 /**
  * xenpv_events_selftest() - send events to ourselves and time them
  *
@@ -931,12 +1050,14 @@ static irqreturn_t xenpv_selftest_handler(int irq, void *dev)
  * (a loopback channel), binds that to an IRQ, sends
  * XENPV_SELFTEST_EVENTS events one at a time, each waited for, then
  * unbinds and closes both ports. Logs one line with the count and the
- * latency from send to handler.
+ * latency from send to handler. Then storms a lateeoi loopback channel
+ * (xenpv_events_storm_test()) and logs a second line.
  *
  * Context: process context, with the upcall enabled. Sleeps.
- * Return: 0 if every event arrived exactly once; -ETIMEDOUT if one did
- * not arrive within XENPV_SELFTEST_TIMEOUT_MS; -EIO if one arrived twice;
- * or the error of a bind.
+ * Return: 0 if every event arrived exactly once and the storm was
+ * throttled; -ETIMEDOUT if one did not arrive within
+ * XENPV_SELFTEST_TIMEOUT_MS; -EIO if one arrived twice or the storm was
+ * not throttled; or the error of a bind.
  */
 int xenpv_events_selftest(void)
 {
@@ -950,19 +1071,9 @@ int xenpv_events_selftest(void)
 
 	atomic_set(&st.delivered, 0);
 	init_completion(&st.done);
-	rc = xenpv_evtchn_alloc_unbound(DOMID_SELF, &a);
+	rc = xenpv_selftest_pair(&a, &b);
 	if (rc)
 		goto out_log;
-	rc = xenpv_evtchn_bind_interdomain(DOMID_SELF, a, &b);
-	if (rc)
-		goto out_close_a;
-	/*
-	 * Xen marks a newly bound interdomain port pending, in case the
-	 * other end notified it while it was unbound. Nobody did here: drop
-	 * that notification while the port is still masked, so that every
-	 * event counted below is one we sent.
-	 */
-	xenpv_selftest_discard(b);
 	irq = xenpv_bind_evtchn_to_irqhandler(b, xenpv_selftest_handler, 0,
 					      "xenpv-selftest", &st, false);
 	if (irq < 0) {
@@ -1000,5 +1111,5 @@ out_log:
 			xenpv_events_abi_name(), XENPV_SELFTEST_EVENTS,
 			XENPV_SELFTEST_EVENTS,
 			div_s64(sum, XENPV_SELFTEST_EVENTS), max);
-	return rc;
+	return rc ?: xenpv_events_storm_test();
 }

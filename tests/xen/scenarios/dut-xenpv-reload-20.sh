@@ -28,6 +28,7 @@ n=$(dmesg | grep -c 'xenpv: events: selftest over .* delivered')
 echo "self-tests passed in this boot: $n"
 [ "$n" -ge 21 ] || fail "expected >= 21 passing self-tests (boot + 20 reloads), saw $n"
 dmesg | grep -q 'selftest over .* failed' && fail "a self-test failed"
+dmesg | grep -q 'lateeoi storm over .* failed' && fail "a lateeoi storm test failed"
 [ "$(grep -c . /proc/interrupts)" -eq "$irqs_before" ] || fail "/proc/interrupts changed size: leaked IRQ?"
 
 frontends_load

@@ -19,6 +19,8 @@ echo "$line"
 case $line in *"16/16 events delivered"*) ;; *) fail "FIFO self-test did not pass" ;; esac
 lat=$(echo "$line" | sed -n 's/.*latency avg \([0-9]*\) ns.*/\1/p')
 [ -n "$lat" ] && figure fifo_event_latency_avg_ns "$lat"
+dmesg | grep 'xenpv: events: lateeoi storm over fifo' | tail -n 1 | grep -q 'port recovered' ||
+	fail "the lateeoi storm test did not pass over FIFO"
 [ -d /sys/bus/xenpv/devices/vbd-51712 ] || fail "xenbus did not come back over FIFO"
 
 if rmmod xenpv 2>/dev/null; then

@@ -38,10 +38,10 @@
 
 #include "events.h"
 
-static char *event_abi = "2l";
+static char *event_abi = "fifo";
 module_param(event_abi, charp, 0444);
 MODULE_PARM_DESC(event_abi,
-		 "Event channel ABI: 2l (default) or fifo (pins xenpv: it can no longer be unloaded)");
+		 "Event channel ABI: fifo (default, where Xen offers it) or 2l; once FIFO was used, Xen keeps it until the domain reboots");
 
 /*
  * Where dynamic IRQ numbers start. On x86 the allocator itself keeps above
@@ -336,8 +336,8 @@ int xenpv_events_start(struct shared_info *si, bool fifo)
 		rc = -ENOMEM;
 		goto out_free_fwnode;
 	}
-	if (fifo)
-		abi = xenpv_fifo_init(si);
+	/* FIFO from an earlier load is adopted even when not wanted. */
+	abi = xenpv_fifo_init(si, fifo);
 	if (!abi)
 		abi = xenpv_2l_init(si);
 	xenpv_si = si;
@@ -358,23 +358,28 @@ out_unlock:
  * xenpv_events_init() - start the events layer
  * @si: the mapped shared_info page; it must stay mapped until
  *	xenpv_events_exit()
+ * @fifo_gpfn: XENPV_EVENTS_FIFO_FRAMES frames reserved for the FIFO ABI's
+ *	pages, at the same place on every load (see events/fifo.c); 0 for
+ *	none (2-level only)
  *
- * Picks the ABI from xenpv.event_abi ("2l" or "fifo"; anything else is
- * reported and taken as "2l").
+ * Picks the ABI from xenpv.event_abi ("fifo" or "2l"; anything else is
+ * reported and taken as "fifo"). FIFO set up by an earlier load is used
+ * whatever the parameter says.
  *
  * Context: process context, after shared_info is mapped and before the
  * upcall (HVM_PARAM_CALLBACK_IRQ) is enabled.
  * Return: 0, -EBUSY if already started, -ENOMEM.
  */
-int xenpv_events_init(struct shared_info *si)
+int xenpv_events_init(struct shared_info *si, unsigned long fifo_gpfn)
 {
-	bool fifo = false;
+	bool fifo = true;
 
-	if (!strcmp(event_abi, "fifo"))
-		fifo = true;
-	else if (strcmp(event_abi, "2l"))
-		pr_warn("xenpv: events: unknown event_abi=%s, using 2l\n",
+	if (!strcmp(event_abi, "2l"))
+		fifo = false;
+	else if (strcmp(event_abi, "fifo"))
+		pr_warn("xenpv: events: unknown event_abi=%s, using fifo\n",
 			event_abi);
+	xenpv_fifo_set_home(fifo_gpfn, fifo_gpfn ? XENPV_EVENTS_FIFO_FRAMES : 0);
 	return xenpv_events_start(si, fifo);
 }
 
@@ -437,6 +442,8 @@ void xenpv_events_exit(void)
 				p->port, p->irq);
 		xenpv_port_release(p);
 	}
+	if (xenpv_abi->stop)
+		xenpv_abi->stop();
 	WRITE_ONCE(xenpv_abi, NULL);
 	xenpv_si = NULL;
 	irq_domain_remove(xenpv_domain);

@@ -43,6 +43,7 @@ struct xenpv_evtchn_abi {
 	bool (*is_pending)(evtchn_port_t port);
 	bool (*is_masked)(evtchn_port_t port);
 	void (*handle_events)(void);
+	void (*stop)(void);
 };
 
 /*
@@ -129,7 +130,9 @@ struct xenpv_port *xenpv_port_of_irq(unsigned int irq);
 const struct xenpv_evtchn_abi *xenpv_2l_init(struct shared_info *si);
 
 /* events/fifo.c */
-const struct xenpv_evtchn_abi *xenpv_fifo_init(struct shared_info *si);
+void xenpv_fifo_set_home(unsigned long gpfn, unsigned int nr);
+const struct xenpv_evtchn_abi *xenpv_fifo_init(struct shared_info *si,
+					       bool want);
 void xenpv_fifo_forget(void);
 
 /* The gfn of a kernel page, as an HVM guest gives it to Xen: its pfn. */

@@ -21,17 +21,25 @@
  * therefore contained by lateeoi binding (the port stays masked from each
  * delivery until the driver's EOI), not by the scan.
  *
- * *** Using FIFO pins xenpv.ko in memory. ***
- * The switch cannot be undone by a module: once EVTCHNOP_init_control
- * succeeded, Xen keeps writing the control block and the event array
- * pages for the life of the domain, Xen rejects a second init_control,
- * and the only way back, EVTCHNOP_reset, would close every port of the
- * domain, the xenstore channel included. So when FIFO is active xenpv
- * takes a reference on itself (it can no longer be unloaded), says so in
- * the log, and never frees these pages. That is why the default is the
- * 2-level ABI (xenpv.event_abi=2l) and FIFO is opt-in
- * (xenpv.event_abi=fifo). If EVTCHNOP_init_control fails, xenpv falls back
- * to 2-level.
+ * Surviving unload. Once EVTCHNOP_init_control succeeded, Xen writes the
+ * control block and the event array pages for the life of the domain,
+ * rejects a second init_control for the vCPU, and the only way back,
+ * EVTCHNOP_reset, would close every port of the domain, the xenstore
+ * channel included. So these pages must outlive the module, and the next
+ * load must find them. They live in the platform device's BAR: each page
+ * is taken from the kernel and moved (XENMEM_add_to_physmap,
+ * XENMAPSPACE_gmfn) to a frame of a range the platform code reserves at
+ * the same place on every load ("home"): frame 0 holds the control block,
+ * frames 1.. the event array. The kernel never touches or frees the page
+ * again (its old frame is now a hole, as with a balloon driver). Past the
+ * control block, the control frame carries our own record (a magic and
+ * the number of array pages). A load that finds the record adopts the
+ * pages as they are instead of calling Xen: a module can be unloaded and
+ * loaded again at will, and FIFO can be the default. Xen keeps FIFO until
+ * the domain reboots, so after one load with FIFO every later load uses
+ * it, whatever xenpv.event_abi says. If there is no home (the KUnit
+ * suites may not give one) or Xen refuses FIFO, xenpv uses the 2-level
+ * ABI.
  */
 
 #include <linux/bitops.h>
@@ -39,6 +47,8 @@
 #include <linux/gfp.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <xen/interface/xen.h>
+#include <xen/interface/memory.h>
 #include <xenpv/hypervisor.h>
 
 #include "events.h"
@@ -52,11 +62,23 @@
 #define FIFO_LINKED	BIT(EVTCHN_FIFO_LINKED)
 #define FIFO_BUSY	BIT(EVTCHN_FIFO_BUSY)
 
+/* Our record in the control frame, past the control block. */
+#define XENPV_FIFO_MAGIC	0x4f464946564e4558ULL	/* "XENPVFIFO" */
+#define XENPV_FIFO_META_OFFSET	2048
+struct xenpv_fifo_meta {
+	u64 magic;
+	u32 nr_pages;
+};
+
 /*
- * vCPU 0's control block; set once by xenpv_fifo_init(), never freed
- * (see the top of this file).
+ * The home frames (set by xenpv_fifo_set_home() before the layer starts)
+ * and what is mapped of them while the layer runs. fifo_cb is vCPU 0's
+ * control block at the start of frame 0; fifo_meta our record in it.
  */
+static unsigned long fifo_home;
+static unsigned int fifo_home_nr;
 static struct evtchn_fifo_control_block *fifo_cb;
+static struct xenpv_fifo_meta *fifo_meta;
 
 /*
  * The event array. fifo_pages[] grows under xenpv_events_mutex (in
@@ -72,6 +94,58 @@ static unsigned int fifo_nr_pages;
  * to read the head from the control block. Only the upcall uses it.
  */
 static u32 fifo_head[EVTCHN_FIFO_MAX_QUEUES];
+
+#if IS_ENABLED(CONFIG_XENPV_KUNIT_TEST)
+/* The pages this module placed, for xenpv_fifo_forget() only. */
+static struct page *fifo_placed[1 + XENPV_FIFO_MAX_PAGES];
+#endif
+
+/*
+ * Move a new zeroed page to home frame @i and map it there; @fill is the
+ * value of every 32-bit word. Until Xen takes the page, fifo_unplace()
+ * gives it back.
+ */
+static void *fifo_place(unsigned int i, u32 fill)
+{
+	struct xen_add_to_physmap xatp = {
+		.domid = DOMID_SELF,
+		.space = XENMAPSPACE_gmfn,
+		.gpfn = fifo_home + i,
+	};
+	u32 *page;
+	void *va;
+	unsigned int w;
+
+	page = (u32 *)get_zeroed_page(GFP_KERNEL);
+	if (!page)
+		return NULL;
+	for (w = 0; fill && w < PAGE_SIZE / sizeof(*page); w++)
+		page[w] = fill;
+	xatp.idx = xenpv_virt_to_gfn(page);
+	if (xenpv_memory_op(XENMEM_add_to_physmap, &xatp)) {
+		free_page((unsigned long)page);
+		return NULL;
+	}
+#if IS_ENABLED(CONFIG_XENPV_KUNIT_TEST)
+	fifo_placed[i] = virt_to_page(page);
+#endif
+	/* From here on the page is reached only through its home frame. */
+	va = xenpv_hv->map_gpfn(fifo_home + i, 1);
+	if (!va)
+		pr_err("xenpv: events: cannot map FIFO frame 0x%lx; its page is lost\n",
+		       fifo_home + i);
+	return va;
+}
+
+/*
+ * Home frame @i is ours again: Xen refused it. Its page is left where it
+ * is (the kernel's frame it came from is a hole now); the next
+ * fifo_place() of @i replaces it.
+ */
+static void fifo_unplace(void *va)
+{
+	xenpv_hv->unmap(va);
+}
 
 static event_word_t *fifo_word(evtchn_port_t port)
 {
@@ -159,24 +233,22 @@ static int fifo_expand(void)
 {
 	struct evtchn_expand_array ex;
 	event_word_t *page;
-	unsigned int i;
 	int rc;
 
-	if (fifo_nr_pages >= XENPV_FIFO_MAX_PAGES)
+	if (fifo_nr_pages >= XENPV_FIFO_MAX_PAGES ||
+	    1 + fifo_nr_pages >= fifo_home_nr)
 		return -ENOSPC;
-	page = (event_word_t *)get_zeroed_page(GFP_KERNEL);
+	page = fifo_place(1 + fifo_nr_pages, FIFO_MASKED);
 	if (!page)
 		return -ENOMEM;
-	for (i = 0; i < XENPV_FIFO_WORDS_PER_PAGE; i++)
-		page[i] = FIFO_MASKED;
-	ex.array_gfn = xenpv_virt_to_gfn(page);
+	ex.array_gfn = fifo_home + 1 + fifo_nr_pages;
 	rc = xenpv_event_channel_op(EVTCHNOP_expand_array, &ex);
 	if (rc) {
-		/* Xen did not take it: it is ours to free. */
-		free_page((unsigned long)page);
+		fifo_unplace(page);
 		return rc;
 	}
 	fifo_pages[fifo_nr_pages] = page;
+	WRITE_ONCE(fifo_meta->nr_pages, fifo_nr_pages + 1);
 	/* Publish the page before the count that makes it visible. */
 	smp_store_release(&fifo_nr_pages, fifo_nr_pages + 1);
 	return 0;
@@ -250,6 +322,8 @@ static void fifo_handle_events(void)
 	}
 }
 
+static void fifo_stop(void);
+
 static const struct xenpv_evtchn_abi xenpv_fifo_abi = {
 	.name = "fifo",
 	.nr_ports = EVTCHN_FIFO_NR_CHANNELS,
@@ -261,57 +335,154 @@ static const struct xenpv_evtchn_abi xenpv_fifo_abi = {
 	.is_pending = fifo_is_pending,
 	.is_masked = fifo_is_masked,
 	.handle_events = fifo_handle_events,
+	.stop = fifo_stop,
 };
 
 /**
- * xenpv_fifo_init() - switch the domain to the FIFO ABI
- * @si: the mapped shared_info page (unused by FIFO; kept for symmetry)
+ * xenpv_fifo_set_home() - where the FIFO pages live
+ * @gpfn: the first of the frames reserved for them (in the platform BAR),
+ *	the same on every load; 0 for none
+ * @nr: how many: one for the control block, one per event array page
  *
- * Registers vCPU 0's control block. On success xenpv is pinned: see the
- * comment at the top of this file. A second call (after the layer was
- * stopped and started again) reuses the control block and event array
- * that Xen already has.
- *
- * Context: process context, under xenpv_events_mutex, before the upcall
- * is enabled.
- * Return: the ABI's operations, or NULL if Xen refused (the caller falls
- * back to 2-level).
+ * Context: process context, before xenpv_events_start().
  */
-const struct xenpv_evtchn_abi *xenpv_fifo_init(struct shared_info *si)
+void xenpv_fifo_set_home(unsigned long gpfn, unsigned int nr)
+{
+	fifo_home = gpfn;
+	fifo_home_nr = nr;
+}
+
+/* Unmap the frames of an earlier load, found incomplete. */
+static void fifo_unmap_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < fifo_nr_pages; i++) {
+		xenpv_hv->unmap(fifo_pages[i]);
+		fifo_pages[i] = NULL;
+	}
+	fifo_nr_pages = 0;
+	if (fifo_cb)
+		xenpv_hv->unmap(fifo_cb);
+	fifo_cb = NULL;
+	fifo_meta = NULL;
+}
+
+/*
+ * Map the control frame and, if it holds our record, the event array an
+ * earlier load left with Xen. Returns true if FIFO is active.
+ */
+static bool fifo_adopt(void)
+{
+	struct xenpv_fifo_meta *meta;
+	unsigned int i, nr;
+	void *cb;
+
+	cb = xenpv_hv->map_gpfn(fifo_home, 1);
+	if (!cb)
+		return false;	/* nothing there yet */
+	meta = cb + XENPV_FIFO_META_OFFSET;
+	nr = READ_ONCE(meta->nr_pages);
+	if (READ_ONCE(meta->magic) != XENPV_FIFO_MAGIC ||
+	    nr > XENPV_FIFO_MAX_PAGES || 1 + nr > fifo_home_nr) {
+		xenpv_hv->unmap(cb);
+		return false;
+	}
+	fifo_cb = cb;
+	fifo_meta = meta;
+	for (i = 0; i < nr; i++) {
+		fifo_pages[i] = xenpv_hv->map_gpfn(fifo_home + 1 + i, 1);
+		if (!fifo_pages[i])
+			break;
+		fifo_nr_pages = i + 1;
+	}
+	if (fifo_nr_pages != nr) {
+		pr_err("xenpv: events: cannot map the FIFO event array of an earlier load\n");
+		fifo_unmap_all();
+		return false;
+	}
+	return true;
+}
+
+/* EVTCHNOP_init_control with a control block placed at home. */
+static int fifo_fresh(unsigned int *link_bits)
 {
 	struct evtchn_init_control init = { .offset = 0, .vcpu = 0 };
 	void *cb;
 	int rc;
 
-	memset(fifo_head, 0, sizeof(fifo_head));
-	if (fifo_cb)
-		return &xenpv_fifo_abi;
-
-	cb = (void *)get_zeroed_page(GFP_KERNEL);
+	cb = fifo_place(0, 0);
 	if (!cb)
-		return NULL;
-	init.control_gfn = xenpv_virt_to_gfn(cb);
+		return -ENOMEM;
+	init.control_gfn = fifo_home;
 	rc = xenpv_event_channel_op(EVTCHNOP_init_control, &init);
+	if (rc) {
+		fifo_unplace(cb);
+		return rc;
+	}
+	fifo_cb = cb;
+	fifo_meta = cb + XENPV_FIFO_META_OFFSET;
+	fifo_meta->nr_pages = 0;
+	WRITE_ONCE(fifo_meta->magic, XENPV_FIFO_MAGIC);
+	*link_bits = init.link_bits;
+	return 0;
+}
+
+/**
+ * xenpv_fifo_init() - use the FIFO ABI
+ * @si: the mapped shared_info page (unused by FIFO; kept for symmetry)
+ * @want: switch the domain to FIFO if it is not yet
+ *
+ * Adopts the control block and event array of an earlier load if Xen has
+ * them (whatever @want says: Xen cannot go back); else, if @want,
+ * registers vCPU 0's control block with Xen.
+ *
+ * Context: process context, under xenpv_events_mutex, before the upcall
+ * is enabled.
+ * Return: the ABI's operations, or NULL for the 2-level ABI (no home, not
+ * wanted, or Xen refused).
+ */
+const struct xenpv_evtchn_abi *xenpv_fifo_init(struct shared_info *si,
+					       bool want)
+{
+	unsigned int link_bits;
+	int rc;
+
+	memset(fifo_head, 0, sizeof(fifo_head));
+	if (!fifo_home || fifo_home_nr < 2)
+		return NULL;
+	if (fifo_adopt()) {
+		pr_info("xenpv: events: FIFO ABI adopted from an earlier load (%u array pages)%s\n",
+			fifo_nr_pages, want ? "" : "; Xen keeps FIFO until the domain reboots");
+		return &xenpv_fifo_abi;
+	}
+	if (!want)
+		return NULL;
+	rc = fifo_fresh(&link_bits);
 	if (rc) {
 		pr_warn("xenpv: events: EVTCHNOP_init_control failed (%d), using the 2-level ABI\n",
 			rc);
-		free_page((unsigned long)cb);
 		return NULL;
 	}
-	fifo_cb = cb;
-	__module_get(THIS_MODULE);
-	pr_notice("xenpv: events: FIFO ABI active (%u link bits); xenpv can no longer be unloaded\n",
-		  init.link_bits);
+	pr_info("xenpv: events: FIFO ABI active (%u link bits), control block at gfn 0x%lx\n",
+		link_bits, fifo_home);
 	return &xenpv_fifo_abi;
+}
+
+/* The layer stops: unmap; the pages stay with Xen for the next load. */
+static void fifo_stop(void)
+{
+	fifo_unmap_all();
+	memset(fifo_head, 0, sizeof(fifo_head));
 }
 
 #if IS_ENABLED(CONFIG_XENPV_KUNIT_TEST)
 /**
- * xenpv_fifo_forget() - drop the FIFO state after a simulated Xen is gone
+ * xenpv_fifo_forget() - free the FIFO pages after a simulated Xen is gone
  *
  * Only for the KUnit suites: with a real Xen these pages must never be
- * freed. Frees the control block and the event array and forgets them, so
- * that the next simulation starts from scratch.
+ * freed. Frees every page this module placed, so that the next
+ * simulation starts from scratch.
  *
  * Context: process context, with the events layer stopped and the
  * simulation that used the pages already stopped.
@@ -320,13 +491,10 @@ void xenpv_fifo_forget(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < fifo_nr_pages; i++) {
-		free_page((unsigned long)fifo_pages[i]);
-		fifo_pages[i] = NULL;
+	for (i = 0; i < ARRAY_SIZE(fifo_placed); i++) {
+		if (fifo_placed[i])
+			__free_page(fifo_placed[i]);
+		fifo_placed[i] = NULL;
 	}
-	fifo_nr_pages = 0;
-	free_page((unsigned long)fifo_cb);
-	fifo_cb = NULL;
-	memset(fifo_head, 0, sizeof(fifo_head));
 }
 #endif

@@ -43,7 +43,9 @@ static struct xenpv_platform xenpv_plat;
  * @nr: how many consecutive frames
  *
  * Frames are handed out once per bind and never returned: the BAR is 16
- * MiB on Xen 4.17 and xenpv needs shared_info plus the grant frames.
+ * MiB on Xen 4.17 and xenpv needs shared_info, the FIFO event frames and
+ * the grant frames. Every bind asks in the same order, so each gets the
+ * same frames on every load (the FIFO pages stay there across loads).
  *
  * Context: process context, under the device's probe.
  * Return: the first frame, or 0 when the BAR is full.
@@ -236,7 +238,13 @@ static int xenpv_platform_probe(struct pci_dev *pdev,
 	if (rc)
 		goto err_release;
 
-	rc = xenpv_events_init(plat->shared_info);
+	/* Before the grant frames: the same frames on every load. */
+	gpfn = xenpv_platform_alloc_gpfn(plat, XENPV_EVENTS_FIFO_FRAMES);
+	if (!gpfn) {
+		rc = -ENOSPC;
+		goto err_unmap;
+	}
+	rc = xenpv_events_init(plat->shared_info, gpfn);
 	if (rc)
 		goto err_unmap;
 	rc = request_irq(pdev->irq, xenpv_platform_interrupt,

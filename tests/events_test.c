@@ -67,6 +67,13 @@ static irqreturn_t evt_handler(int irq, void *dev)
 	return IRQ_HANDLED;
 }
 
+/*
+ * Where the FIFO pages go: frames the simulated physmap holds (nothing
+ * else uses them), enough for the simulation's ports.
+ */
+#define EVT_FIFO_HOME	0xf0100UL
+#define EVT_FIFO_FRAMES	(1 + XENPV_SIM_FIFO_PAGES)
+
 static int evt_start(struct kunit *test, bool fifo)
 {
 	struct evt_test *t;
@@ -82,6 +89,7 @@ static int evt_start(struct kunit *test, bool fifo)
 	t->sim->params[HVM_PARAM_CALLBACK_IRQ] = 1;
 	evt_cur = t;
 	test->priv = t;
+	xenpv_fifo_set_home(EVT_FIFO_HOME, EVT_FIFO_FRAMES);
 	if (xenpv_events_start(t->sim->shared_info, fifo)) {
 		xenpv_sim_stop(t->sim);
 		t->sim = NULL;
@@ -111,8 +119,8 @@ static void evt_exit(struct kunit *test)
 	xenpv_events_exit();
 	xenpv_sim_stop(t->sim);
 	/* The simulated Xen is gone: its FIFO pages may go too. */
-	if (t->fifo)
-		xenpv_fifo_forget();
+	xenpv_fifo_forget();
+	xenpv_fifo_set_home(0, 0);
 	evt_cur = NULL;
 }
 
@@ -718,6 +726,7 @@ static void evt_fifo_fallback(struct kunit *test)
 	struct xenpv_sim *sim = xenpv_sim_start(test);
 
 	KUNIT_ASSERT_NOT_NULL(test, sim);
+	xenpv_fifo_set_home(EVT_FIFO_HOME, EVT_FIFO_FRAMES);
 	sim->fail_nr = __HYPERVISOR_event_channel_op;
 	sim->fail_rc = -38;
 	KUNIT_EXPECT_EQ(test, xenpv_events_start(sim->shared_info, true), 0);
@@ -727,10 +736,59 @@ static void evt_fifo_fallback(struct kunit *test)
 			-EBUSY);
 	xenpv_events_exit();
 	xenpv_sim_stop(sim);
+	xenpv_fifo_forget();
+	xenpv_fifo_set_home(0, 0);
+}
+
+/* No frames for the FIFO pages: 2-level, and Xen is never asked. */
+static void evt_fifo_needs_home(struct kunit *test)
+{
+	struct xenpv_sim *sim = xenpv_sim_start(test);
+
+	KUNIT_ASSERT_NOT_NULL(test, sim);
+	KUNIT_EXPECT_EQ(test, xenpv_events_start(sim->shared_info, true), 0);
+	KUNIT_EXPECT_STREQ(test, xenpv_events_abi_name(), "2-level");
+	KUNIT_EXPECT_FALSE(test, sim->fifo);
+	xenpv_events_exit();
+	xenpv_sim_stop(sim);
+}
+
+/*
+ * The events layer stops and starts again (xenpv.ko unloaded and loaded)
+ * while Xen keeps FIFO: the second start finds the pages at home and
+ * adopts them without a second EVTCHNOP_init_control (Xen would refuse
+ * it), even when 2-level is asked for; events flow again.
+ */
+static void evt_fifo_adopted_after_restart(struct kunit *test)
+{
+	struct evt_test *t = test->priv;
+	struct evt_rec r = {};
+	evtchn_port_t a, b;
+	unsigned int calls;
+
+	KUNIT_ASSERT_STREQ(test, xenpv_events_abi_name(), "fifo");
+	/* Use the event array before the restart. */
+	evt_pair(test, &a, &b);
+	xenpv_events_exit();
+	t->nr_bound = 0;
+	KUNIT_ASSERT_TRUE(test, t->sim->fifo);
+
+	calls = t->sim->calls[__HYPERVISOR_event_channel_op];
+	KUNIT_ASSERT_EQ(test, xenpv_events_start(t->sim->shared_info, false), 0);
+	KUNIT_EXPECT_STREQ(test, xenpv_events_abi_name(), "fifo");
+	KUNIT_EXPECT_EQ(test, t->sim->calls[__HYPERVISOR_event_channel_op],
+			calls);
+
+	evt_pair(test, &a, &b);
+	evt_bind(test, b, &r, false);
+	KUNIT_ASSERT_EQ(test, xenpv_notify_remote_via_evtchn(a), 0);
+	xenpv_sim_deliver(t->sim);
+	KUNIT_EXPECT_EQ(test, r.count, 1U);
 }
 
 static struct kunit_case evt_fallback_cases[] = {
 	KUNIT_CASE(evt_fifo_fallback),
+	KUNIT_CASE(evt_fifo_needs_home),
 	{}
 };
 
@@ -739,4 +797,17 @@ static struct kunit_suite evt_fallback_suite = {
 	.test_cases = evt_fallback_cases,
 };
 
-kunit_test_suites(&evt_2l_suite, &evt_fifo_suite, &evt_fallback_suite);
+static struct kunit_case evt_restart_cases[] = {
+	KUNIT_CASE(evt_fifo_adopted_after_restart),
+	{}
+};
+
+static struct kunit_suite evt_restart_suite = {
+	.name = "xenpv_events_fifo_restart",
+	.init = evt_init_fifo,
+	.exit = evt_exit,
+	.test_cases = evt_restart_cases,
+};
+
+kunit_test_suites(&evt_2l_suite, &evt_fifo_suite, &evt_fallback_suite,
+		  &evt_restart_suite);

@@ -26,12 +26,19 @@
 
 #include <linux/bits.h>
 #include <linux/interrupt.h>
+#include <asm/page.h>
 #include <linux/types.h>
 #include <xen/interface/xen.h>
 #include <xen/interface/event_channel.h>
 
-/* For xenpv.ko's platform code. */
-int xenpv_events_init(struct shared_info *si);
+/*
+ * For xenpv.ko's platform code. The FIFO ABI's pages live in frames the
+ * platform code reserves, at the same place on every load: one for the
+ * control block, then the event array (4 bytes per port).
+ */
+#define XENPV_EVENTS_FIFO_FRAMES \
+	(1 + EVTCHN_FIFO_NR_CHANNELS / (PAGE_SIZE / sizeof(event_word_t)))
+int xenpv_events_init(struct shared_info *si, unsigned long fifo_gpfn);
 void xenpv_events_exit(void);
 void xenpv_events_upcall(void);
 const char *xenpv_events_abi_name(void);

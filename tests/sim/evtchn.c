@@ -174,9 +174,16 @@ static void sim_close_port(struct xenpv_sim *s, u32 port)
 	}
 }
 
-/* The guest's page at @gfn: an HVM guest's gfn is its pfn. */
-static void *sim_gfn_to_virt(u64 gfn)
+/*
+ * The guest's page at @gfn: what the physmap placed there, else (an HVM
+ * guest's RAM) the page whose pfn it is.
+ */
+static void *sim_gfn_to_virt(struct xenpv_sim *s, u64 gfn)
 {
+	struct xenpv_sim_frame *f = xenpv_sim_find_gpfn(s, gfn);
+
+	if (f)
+		return f->page;
 	if (!pfn_valid(gfn))
 		return NULL;
 	return page_address(pfn_to_page(gfn));
@@ -195,7 +202,7 @@ static long sim_fifo_init_control(struct xenpv_sim *s,
 		return -XEN_EINVAL;
 	if (s->fifo)	/* Xen refuses a second control block */
 		return -XEN_EINVAL;
-	page = sim_gfn_to_virt(ic->control_gfn);
+	page = sim_gfn_to_virt(s, ic->control_gfn);
 	if (!page)
 		return -XEN_EINVAL;
 	s->fifo_cb = page + ic->offset;
@@ -220,7 +227,7 @@ static long sim_fifo_expand_array(struct xenpv_sim *s,
 		return -XEN_EINVAL;
 	if (s->fifo_nr_pages >= XENPV_SIM_FIFO_PAGES)
 		return -XEN_EINVAL;
-	page = sim_gfn_to_virt(ex->array_gfn);
+	page = sim_gfn_to_virt(s, ex->array_gfn);
 	if (!page)
 		return -XEN_EINVAL;
 	s->fifo_array[s->fifo_nr_pages++] = page;

@@ -98,9 +98,7 @@ long xenpv_sim_grant_table_op(struct xenpv_sim *s, unsigned int cmd,
 long xenpv_sim_grant_add_to_physmap(struct xenpv_sim *s,
 				    struct xen_add_to_physmap *x)
 {
-	struct xenpv_sim_frame *f;
 	void *page;
-	int i;
 
 	if (x->domid != DOMID_SELF || (x->idx & SIM_GNT_STATUS_IDX) ||
 	    x->idx >= sim_gnt_max(s))
@@ -111,24 +109,7 @@ long xenpv_sim_grant_add_to_physmap(struct xenpv_sim *s,
 			return -XEN_ENOMEM;
 		s->gnt_frames[s->gnt_nr_frames++] = page;
 	}
-	page = s->gnt_frames[x->idx];
-
-	for (i = 0; i < XENPV_SIM_PHYSMAP; i++) {
-		f = &s->physmap[i];
-		if (f->page && (f->gpfn == x->gpfn || f->page == page))
-			memset(f, 0, sizeof(*f));
-	}
-	for (i = 0; i < XENPV_SIM_PHYSMAP; i++) {
-		f = &s->physmap[i];
-		if (f->page)
-			continue;
-		f->gpfn = x->gpfn;
-		f->space = x->space;
-		f->idx = x->idx;
-		f->page = page;
-		return 0;
-	}
-	return -XEN_ENOMEM;
+	return xenpv_sim_physmap_place(s, x, s->gnt_frames[x->idx]);
 }
 
 /* Set and clear entry flags as Xen does: with cmpxchg against the guest. */

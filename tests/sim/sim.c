@@ -97,8 +97,16 @@ static void sim_cpuid(u32 leaf, u32 regs[4])
 	}
 }
 
-static struct xenpv_sim_frame *sim_find_gpfn(struct xenpv_sim *s,
-					     unsigned long gpfn)
+/**
+ * xenpv_sim_find_gpfn() - what the physmap has at a guest frame
+ * @s: the simulation
+ * @gpfn: the frame
+ *
+ * Context: with @s->lock held.
+ * Return: the physmap entry, or NULL if nothing was placed at @gpfn.
+ */
+struct xenpv_sim_frame *xenpv_sim_find_gpfn(struct xenpv_sim *s,
+					    unsigned long gpfn)
 {
 	int i;
 
@@ -108,41 +116,69 @@ static struct xenpv_sim_frame *sim_find_gpfn(struct xenpv_sim *s,
 	return NULL;
 }
 
+/**
+ * xenpv_sim_physmap_place() - put @page at @x->gpfn, as add_to_physmap does
+ * @s: the simulation
+ * @x: the request
+ * @page: what the guest will see at @x->gpfn
+ *
+ * Whatever was at @x->gpfn goes, and @page leaves any other frame: a page
+ * lives at one frame.
+ *
+ * Context: with @s->lock held.
+ * Return: 0, or -XEN_ENOMEM when the physmap table is full.
+ */
+long xenpv_sim_physmap_place(struct xenpv_sim *s, struct xen_add_to_physmap *x,
+			     void *page)
+{
+	struct xenpv_sim_frame *f;
+	int i;
+
+	for (i = 0; i < XENPV_SIM_PHYSMAP; i++) {
+		f = &s->physmap[i];
+		if (f->page && (f->gpfn == x->gpfn || f->page == page))
+			memset(f, 0, sizeof(*f));
+	}
+	for (i = 0; i < XENPV_SIM_PHYSMAP; i++) {
+		f = &s->physmap[i];
+		if (f->page)
+			continue;
+		f->gpfn = x->gpfn;
+		f->space = x->space;
+		f->idx = x->idx;
+		f->page = page;
+		return 0;
+	}
+	return -XEN_ENOMEM;
+}
+
 static long sim_memory_op(struct xenpv_sim *s, unsigned int cmd, void *arg)
 {
 	switch (cmd) {
 	case XENMEM_add_to_physmap: {
 		struct xen_add_to_physmap *x = arg;
-		struct xenpv_sim_frame *f;
-		int i;
 
-		if (x->space == XENMAPSPACE_grant_table)
-			return xenpv_sim_grant_add_to_physmap(s, x);
-		if (x->domid != DOMID_SELF ||
-		    x->space != XENMAPSPACE_shared_info || x->idx != 0)
+		if (x->domid != DOMID_SELF)
 			return -XEN_EINVAL;
-		/* Moving shared_info removes it from its old gpfn. */
-		for (i = 0; i < XENPV_SIM_PHYSMAP; i++)
-			if (s->physmap[i].page == s->shared_info)
-				memset(&s->physmap[i], 0, sizeof(s->physmap[i]));
-		f = sim_find_gpfn(s, x->gpfn);
-		if (f)
-			memset(f, 0, sizeof(*f));
-		for (i = 0; i < XENPV_SIM_PHYSMAP; i++) {
-			f = &s->physmap[i];
-			if (f->page)
-				continue;
-			f->gpfn = x->gpfn;
-			f->space = x->space;
-			f->idx = x->idx;
-			f->page = s->shared_info;
-			return 0;
+		switch (x->space) {
+		case XENMAPSPACE_grant_table:
+			return xenpv_sim_grant_add_to_physmap(s, x);
+		case XENMAPSPACE_gmfn:
+			/* Move the guest's page at frame idx to gpfn. */
+			if (!pfn_valid(x->idx))
+				return -XEN_EINVAL;
+			return xenpv_sim_physmap_place(s, x,
+					page_address(pfn_to_page(x->idx)));
+		case XENMAPSPACE_shared_info:
+			if (x->idx != 0)
+				return -XEN_EINVAL;
+			return xenpv_sim_physmap_place(s, x, s->shared_info);
 		}
-		return -XEN_ENOMEM;
+		return -XEN_EINVAL;
 	}
 	case XENMEM_remove_from_physmap: {
 		struct xen_remove_from_physmap *r = arg;
-		struct xenpv_sim_frame *f = sim_find_gpfn(s, r->gpfn);
+		struct xenpv_sim_frame *f = xenpv_sim_find_gpfn(s, r->gpfn);
 
 		if (r->domid != DOMID_SELF || !f)
 			return -XEN_EINVAL;
@@ -254,7 +290,7 @@ static void *sim_map_gpfn(unsigned long gpfn, unsigned int nr)
 	if (nr != 1)
 		return NULL;
 	spin_lock_irqsave(&s->lock, flags);
-	f = sim_find_gpfn(s, gpfn);
+	f = xenpv_sim_find_gpfn(s, gpfn);
 	spin_unlock_irqrestore(&s->lock, flags);
 	return f ? f->page : NULL;
 }

@@ -159,6 +159,8 @@ struct xenpv_sim {
 
 struct xenpv_sim *xenpv_sim_start(struct kunit *test);
 void xenpv_sim_stop(struct xenpv_sim *sim);
+struct xenpv_sim_frame *xenpv_sim_find_gpfn(struct xenpv_sim *s,
+					    unsigned long gpfn);
 
 /* The backend side: raise @port for the guest, as a remote send would. */
 int xenpv_sim_notify_guest(struct xenpv_sim *sim, u32 port);
@@ -185,6 +187,8 @@ void xenpv_sim_run_upcall(struct xenpv_sim *sim);
  * before xenpv_sim_stop().
  */
 struct xen_add_to_physmap;
+long xenpv_sim_physmap_place(struct xenpv_sim *s, struct xen_add_to_physmap *x,
+			     void *page);
 long xenpv_sim_grant_table_op(struct xenpv_sim *sim, unsigned int cmd,
 			      void *arg, unsigned int count);
 long xenpv_sim_grant_add_to_physmap(struct xenpv_sim *sim,

@@ -106,18 +106,20 @@ static void xenpv_bus_otherend_changed(struct xenpv_xs_watch *watch,
 	enum xenbus_state state;
 
 	state = xenpv_xenbus_read_state(xdev->otherend);
-	/* Backends rewrite the same state; drivers see changes only. */
-	if (state == xdev->otherend_state)
+	drv = xdev->dev.driver ?
+	      container_of(xdev->dev.driver, struct xenpv_driver, driver) : NULL;
+	/* Backends rewrite the same state: changes and rewrites differ. */
+	if (state == xdev->otherend_state) {
+		if (drv && drv->otherend_rewritten)
+			drv->otherend_rewritten(xdev);
 		return;
+	}
 	dev_dbg(&xdev->dev, "backend %s -> %s\n",
 		xenpv_xenbus_strstate(xdev->otherend_state),
 		xenpv_xenbus_strstate(state));
 	xdev->otherend_state = state;
 
-	if (!xdev->dev.driver)
-		return;
-	drv = container_of(xdev->dev.driver, struct xenpv_driver, driver);
-	if (drv->otherend_changed)
+	if (drv && drv->otherend_changed)
 		drv->otherend_changed(xdev, state);
 }
 

@@ -70,6 +70,9 @@ struct xenpv_device_id {
  * @probe: bind to @dev; the backend path and domain are known and checked
  * @otherend_changed: the backend's state changed; runs in the xenwatch
  *	thread and may sleep, but must not wait for another watch
+ * @otherend_rewritten: optional; the backend wrote its state node again
+ *	with the same value (blkback does so to announce a new size); same
+ *	context as @otherend_changed
  * @remove: unbind; the bus then writes state Closed
  * @driver: the driver-model driver
  */
@@ -80,6 +83,7 @@ struct xenpv_driver {
 		     const struct xenpv_device_id *id);
 	void (*otherend_changed)(struct xenpv_device *dev,
 				 enum xenbus_state backend_state);
+	void (*otherend_rewritten)(struct xenpv_device *dev);
 	void (*remove)(struct xenpv_device *dev);
 	struct device_driver driver;
 };

@@ -60,6 +60,8 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
 # newest first; frontends_load: load them again.
 frontends() { grep -v '^xenpv.ko$' /lib/xenpv/order; }
 frontends_remove() {
+	# A mounted tools disk (an earlier scenario that failed) pins blkfront.
+	grep -q " /tools " /proc/mounts && umount /tools
 	for ko in $(frontends | sed '1!G;h;$!d'); do
 		m=$(basename "$ko" .ko | tr - _)
 		grep -q "^$m " /proc/modules || continue
@@ -111,8 +113,9 @@ tools_umount() { grep -q " $TOOLS " /proc/mounts && umount "$TOOLS"; return 0; }
 tools_run() { # <program> <args...>
 	_p=$1
 	shift
-	"$TOOLS/lib64/ld-linux-x86-64.so.2" \
-		--library-path "$TOOLS/lib/x86_64-linux-gnu:$TOOLS/usr/lib/x86_64-linux-gnu" \
+	# The loader itself, not the absolute links to it (merged /usr).
+	"$TOOLS/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" \
+		--library-path "$TOOLS/usr/lib/x86_64-linux-gnu:$TOOLS/usr/lib/x86_64-linux-gnu/ceph" \
 		"$TOOLS/usr/bin/$_p" "$@"
 }
 fio() { tools_run fio "$@"; }

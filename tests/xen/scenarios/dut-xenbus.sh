@@ -1,7 +1,8 @@
 # guest: dut
 # timeout: 120
 # xenpv's xenbus in the real guest: the guest's vbd and vif are devices on
-# the xenpv bus with their backends' state, grant counters are idle, and
+# the xenpv bus with their backends' state, grant counters are idle (with
+# no frontend loaded), and
 # xenstore answers a raw XS_READ through /dev/xen/xenbus.
 . /etc/xentb/lib.sh
 
@@ -18,7 +19,11 @@ figure xenbus_devices "$n"
 p=$(pci_find 0x5853 0x0001) || fail "no platform device"
 g=$(cat "$p/xen/grant")
 echo "grant: $g"
-case $g in *"in_use 0 "*) ;; *) fail "grant references in use with no frontend: $g" ;; esac
+# With frontends loaded, references are in use (dut-grant-release checks
+# they come back).
+if [ -z "$(frontends)" ]; then
+	case $g in *"in_use 0 "*) ;; *) fail "grant references in use with no frontend: $g" ;; esac
+fi
 
 [ -c /dev/xen/xenbus ] || fail "no /dev/xen/xenbus"
 # XS_READ (2), req_id 7, tx 0, len 5, "name\0": the domain's name.

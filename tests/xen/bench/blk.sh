@@ -1,0 +1,28 @@
+# Block benchmark, the same in both guests: fio on xvda (direct I/O,
+# libaio), 1 MiB sequential and 4 KiB random reads and writes at queue
+# depth 1 and 32, 6 s each. fio comes from the tools disk.
+. /etc/xentb/lib.sh
+
+wait_for 30 test -b /dev/xvda || { figure fio absent; exit 0; }
+tools_mount || { figure fio absent; exit 0; }
+# Reads need written blocks.
+fio --name=fill --filename=/dev/xvda --direct=1 --rw=write --bs=1M --size=96M \
+	--ioengine=libaio --iodepth=4 --minimal >/dev/null 2>&1
+job() { # <name> <rw> <bs> <qd> <field: 7 read, 48 write> <unit: bw|iops>
+	f=$5
+	[ "$6" = iops ] && f=$(($5 + 1))
+	v=$(fio --name="$1" --filename=/dev/xvda --direct=1 --ioengine=libaio \
+		--rw="$2" --bs="$3" --iodepth="$4" --size=96M --runtime=6 --time_based \
+		--minimal 2>/dev/null | awk -F';' -v f="$f" '{print $f}')
+	figure "$1" "${v:-0}"
+}
+job fio_seq_read_1m_qd1_kib_s read 1M 1 7 bw
+job fio_seq_write_1m_qd1_kib_s write 1M 1 48 bw
+job fio_seq_read_1m_qd32_kib_s read 1M 32 7 bw
+job fio_seq_write_1m_qd32_kib_s write 1M 32 48 bw
+job fio_rand_read_4k_qd1_iops randread 4k 1 7 iops
+job fio_rand_write_4k_qd1_iops randwrite 4k 1 48 iops
+job fio_rand_read_4k_qd32_iops randread 4k 32 7 iops
+job fio_rand_write_4k_qd32_iops randwrite 4k 32 48 iops
+tools_umount
+exit 0

@@ -226,11 +226,11 @@ fig() {
 }
 
 # bench_ratio <metric> <ref> <dut>: xenpv's speed relative to mainline's,
-# > 1 when xenpv is faster: dut/ref, or ref/dut for times (_ms, _us, _s).
+# > 1 when xenpv is faster: dut/ref, or ref/dut for times (_ms, _us).
 bench_ratio() {
 	awk -v k="$1" -v r="$2" -v d="$3" 'BEGIN {
 		if (r !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/ || r + 0 == 0 || d + 0 == 0) { print "-"; exit }
-		if (k ~ /_(ms|us|s)$/) printf "%.2f", r / d; else printf "%.2f", d / r }'
+		if (k ~ /_(ms|us)$/) printf "%.2f", r / d; else printf "%.2f", d / r }'
 }
 
 # print_bench_report: the table, and build/xen/bench.json
@@ -252,7 +252,7 @@ print_bench_report() {
 	done
 	printf '\n  }\n}\n' >>"$json"
 	[ -n "$keys" ] || echo "  (no figures: see build/xen/logs/)"
-	echo "  (ratio > 1: xenpv faster; times (_ms, _us, _s) compare the other way."
+	echo "  (ratio > 1: xenpv faster; times (_ms, _us) compare the other way."
 	echo "   Nested TCG: compare the columns, not with real hardware.)"
 	[ -n "$BROKEN" ] && echo "BROKEN: $BROKEN"
 	echo "Logs: build/xen/logs/   Report: build/xen/report.json, build/xen/bench.json"

@@ -13,6 +13,10 @@ echo "$line"
 q=/sys/block/xvda/queue
 echo "queue: max_hw_sectors_kb $(cat $q/max_hw_sectors_kb), logical $(cat $q/logical_block_size), write_cache $(cat $q/write_cache), discard_max $(cat $q/discard_max_bytes), nr_hw_queues $(ls -d /sys/block/xvda/mq/* | wc -l)"
 figure disk_mib "$(($(cat /sys/block/xvda/size) / 2048))"
+# The same keys as ref-blkfront-features prints for mainline's driver.
+for k in max_hw_sectors_kb max_segments logical_block_size physical_block_size write_cache fua discard_max_bytes discard_granularity rotational; do
+	figure "queue_$k" "$(cat $q/$k | tr ' ' _)"
+done
 
 # Raw: 16 MiB of random data, O_DIRECT, read back.
 MB=16

@@ -1,0 +1,1018 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xenpv-netfront: eth* interfaces served by a Xen network backend.
+ *
+ * The interface exists from probe on, carrier off. Backend InitWait: read
+ * the offer (xenpv_net_offer_keys[]), negotiate, set up per queue a tx and
+ * an rx ring with their slot pages and one event channel (or one each
+ * way, split), publish them in one transaction, go Connected; carrier on
+ * when the backend is Connected too. Closing or Closed: carrier off, stop,
+ * free (grants the backend may still hold are revoked later, never
+ * reused), go Closed. Removal unregisters the interface.
+ *
+ * Locking: info->mutex serialises the connection steps. Each queue's
+ * tx_lock guards its tx ids and the tx responses; the tx requests are
+ * produced only by ndo_start_xmit, which the stack serialises per queue.
+ * The rx ring belongs to the queue's NAPI poll. info->state is read
+ * locklessly by the data path and changed only with the data path stopped
+ * (or to BROKEN, after which it only fails).
+ *
+ * The backend is not trusted: responses are copied out of the rings once
+ * and checked (xenpv_net_check_tx_rsp(), xenpv_net_rx_parse()); a
+ * response that fits nothing we sent marks the device broken (one
+ * message, carrier off, Closing). Event channels are bound with lateeoi;
+ * an interrupt that found no work is reported spurious.
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/ethtool.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/workqueue.h>
+#include <net/tcp.h>
+#include <xenpv/compat.h>
+#include <xenpv/events.h>
+#include <xenpv/grant.h>
+#include <xenpv/xenbus.h>
+#include <xenpv/xenstore.h>
+
+#include "netfront.h"
+
+static unsigned int max_queues = XENPV_NET_MAX_QUEUES;
+module_param(max_queues, uint, 0444);
+MODULE_PARM_DESC(max_queues, "Most queues per interface (default 8; at most the CPUs)");
+
+#define TX_SIZE		__CONST_RING_SIZE(xen_netif_tx, PAGE_SIZE)
+#define RX_SIZE		__CONST_RING_SIZE(xen_netif_rx, PAGE_SIZE)
+#define NO_REF		((grant_ref_t)~0U)
+/* Responses copied out at once: a packet's longest chain. */
+#define RX_CHAIN	(XENPV_NET_MAX_SLOTS + XENPV_NET_MAX_EXTRAS)
+
+enum xenpv_net_state {
+	XENPV_NET_DOWN,
+	XENPV_NET_CONNECTED,
+	XENPV_NET_BROKEN,
+};
+
+struct xenpv_net_stats {
+	u64_stats_t packets;
+	u64_stats_t bytes;
+	u64_stats_t errors;
+	u64_stats_t dropped;
+	struct u64_stats_sync syncp;
+};
+
+struct xenpv_net_info;
+
+struct xenpv_net_queue {
+	struct xenpv_net_info *info;
+	unsigned int idx;
+	/* tx: ids and responses under tx_lock, requests by xmit */
+	spinlock_t tx_lock;
+	struct xen_netif_tx_front_ring tx;
+	void *tx_va;
+	grant_ref_t tx_ring_ref;
+	struct page *tx_pages[TX_SIZE];
+	grant_ref_t tx_refs[TX_SIZE];
+	u8 tx_inflight[TX_SIZE];
+	u16 tx_free[TX_SIZE];
+	unsigned int tx_nr_free;
+	/* rx: owned by the NAPI poll */
+	struct xen_netif_rx_front_ring rx;
+	void *rx_va;
+	grant_ref_t rx_ring_ref;
+	struct page *rx_pages[RX_SIZE];
+	grant_ref_t rx_refs[RX_SIZE];
+	evtchn_port_t evtchn_tx, evtchn_rx;
+	int irq_tx, irq_rx;		/* the same IRQ unless split */
+	atomic_t eoi_owed;		/* rx IRQ delivered, EOI not yet sent */
+	struct napi_struct napi;
+	bool napi_added, napi_enabled;
+	struct xenpv_net_stats rx_stats, tx_stats;
+	char name_tx[IFNAMSIZ + 24], name_rx[IFNAMSIZ + 24];
+};
+
+struct xenpv_net_info {
+	struct net_device *ndev;
+	struct xenpv_device *xdev;
+	struct mutex mutex;		/* connection steps */
+	enum xenpv_net_state state;
+	struct xenpv_net_feat feat;
+	struct xenpv_net_queue *queues;
+	unsigned int nr_queues;		/* set up (feat.nr_queues once done) */
+	struct work_struct broken_work;
+};
+
+/* The backend keys read at InitWait: name, where, default. */
+static const struct {
+	const char *key;
+	size_t offset;
+	unsigned int dflt;
+} xenpv_net_offer_keys[] = {
+	{ "feature-rx-copy", offsetof(struct xenpv_net_offer, rx_copy), 0 },
+	{ "feature-sg", offsetof(struct xenpv_net_offer, sg), 0 },
+	{ "feature-gso-tcpv4", offsetof(struct xenpv_net_offer, gso_tcpv4), 0 },
+	{ "feature-gso-tcpv6", offsetof(struct xenpv_net_offer, gso_tcpv6), 0 },
+	{ "feature-ipv6-csum-offload",
+	  offsetof(struct xenpv_net_offer, ipv6_csum), 0 },
+	{ "feature-split-event-channels",
+	  offsetof(struct xenpv_net_offer, split_evtchn), 0 },
+	{ "multi-queue-max-queues",
+	  offsetof(struct xenpv_net_offer, max_queues), 1 },
+};
+
+/* What we write at connect, all "1": receive by copy, and our features. */
+static const char *const xenpv_net_our_keys[] = {
+	"request-rx-copy", "feature-rx-notify", "feature-sg",
+	"feature-gso-tcpv4", "feature-gso-tcpv6", "feature-ipv6-csum-offload",
+};
+
+static void xenpv_net_count(struct xenpv_net_stats *st, unsigned int bytes,
+			    bool error, bool dropped)
+{
+	u64_stats_update_begin(&st->syncp);
+	if (error) {
+		u64_stats_inc(&st->errors);
+	} else if (dropped) {
+		u64_stats_inc(&st->dropped);
+	} else {
+		u64_stats_inc(&st->packets);
+		u64_stats_add(&st->bytes, bytes);
+	}
+	u64_stats_update_end(&st->syncp);
+}
+
+static void xenpv_net_broken_workfn(struct work_struct *work)
+{
+	struct xenpv_net_info *info =
+		container_of(work, struct xenpv_net_info, broken_work);
+
+	netif_carrier_off(info->ndev);
+	netif_tx_disable(info->ndev);
+	xenpv_xenbus_dev_fatal(info->xdev, -EPROTO,
+			       "backend sent an invalid response");
+}
+
+static void xenpv_net_mark_broken(struct xenpv_net_queue *q, const char *why)
+{
+	struct xenpv_net_info *info = q->info;
+
+	if (xchg(&info->state, XENPV_NET_BROKEN) == XENPV_NET_BROKEN)
+		return;
+	netdev_err(info->ndev, "queue %u: %s; the device is dead\n", q->idx,
+		   why);
+	schedule_work(&info->broken_work);
+}
+
+/* Take the tx responses; wake the queue when ids are back. */
+static bool xenpv_net_tx_complete(struct xenpv_net_queue *q)
+{
+	struct xen_netif_tx_response rsp;
+	struct netdev_queue *txq;
+	unsigned long flags;
+	RING_IDX i, rp;
+	bool any = false;
+	int more, rc;
+
+	spin_lock_irqsave(&q->tx_lock, flags);
+	do {
+		rp = READ_ONCE(q->tx.sring->rsp_prod);
+		virt_rmb();	/* the responses before the index */
+		if (rp - q->tx.rsp_cons > RING_SIZE(&q->tx)) {
+			xenpv_net_mark_broken(q, "tx response index out of range");
+			goto out;
+		}
+		for (i = q->tx.rsp_cons; i != rp; i++) {
+			memcpy(&rsp, RING_GET_RESPONSE(&q->tx, i), sizeof(rsp));
+			any = true;
+			rc = xenpv_net_check_tx_rsp(&rsp, q->tx_inflight, TX_SIZE);
+			if (rc < 0) {
+				q->tx.rsp_cons = i + 1;
+				xenpv_net_mark_broken(q, "tx response for no request");
+				goto out;
+			}
+			if (rc)
+				continue;
+			q->tx_inflight[rsp.id] = 0;
+			q->tx_free[q->tx_nr_free++] = rsp.id;
+			if (rsp.status != XEN_NETIF_RSP_OKAY)
+				xenpv_net_count(&q->tx_stats, 0, true, false);
+		}
+		q->tx.rsp_cons = rp;
+		RING_FINAL_CHECK_FOR_RESPONSES(&q->tx, more);
+	} while (more);
+	txq = netdev_get_tx_queue(q->info->ndev, q->idx);
+	if (netif_tx_queue_stopped(txq) &&
+	    q->tx_nr_free >= XENPV_NET_MAX_SLOTS &&
+	    READ_ONCE(q->info->state) == XENPV_NET_CONNECTED)
+		netif_tx_wake_queue(txq);
+out:
+	spin_unlock_irqrestore(&q->tx_lock, flags);
+	return any;
+}
+
+static netdev_tx_t xenpv_net_start_xmit(struct sk_buff *skb,
+					struct net_device *ndev)
+{
+	struct xenpv_net_info *info = netdev_priv(ndev);
+	struct xenpv_net_queue *q = &info->queues[skb_get_queue_mapping(skb)];
+	union xenpv_net_tx_slot slots[XENPV_NET_MAX_SLOTS];
+	struct netdev_queue *txq = netdev_get_tx_queue(ndev, q->idx);
+	struct xenpv_net_txpkt pkt = { .len = skb->len };
+	u16 ids[XENPV_NET_MAX_SLOTS];
+	grant_ref_t refs[XENPV_NET_MAX_SLOTS];
+	unsigned int pages, i, off, n;
+	unsigned long flags;
+	int nslots, notify;
+
+	if (READ_ONCE(info->state) != XENPV_NET_CONNECTED)
+		goto drop;
+	pkt.csum_partial = skb->ip_summed == CHECKSUM_PARTIAL;
+	if (skb_is_gso(skb)) {
+		if (skb_shinfo(skb)->gso_type & SKB_GSO_TCPV4)
+			pkt.gso_type = XEN_NETIF_GSO_TYPE_TCPV4;
+		else if (skb_shinfo(skb)->gso_type & SKB_GSO_TCPV6)
+			pkt.gso_type = XEN_NETIF_GSO_TYPE_TCPV6;
+		else
+			goto drop;
+		pkt.gso_size = skb_shinfo(skb)->gso_size;
+	}
+	nslots = xenpv_net_tx_slots(&pkt);
+	if (nslots < 0)
+		goto drop;
+	pages = DIV_ROUND_UP(pkt.len, PAGE_SIZE);
+
+	spin_lock_irqsave(&q->tx_lock, flags);
+	if (q->tx_nr_free < pages ||
+	    RING_FREE_REQUESTS(&q->tx) < (unsigned int)nslots) {
+		netif_tx_stop_queue(txq);
+		spin_unlock_irqrestore(&q->tx_lock, flags);
+		return NETDEV_TX_BUSY;
+	}
+	for (i = 0; i < pages; i++) {
+		ids[i] = q->tx_free[--q->tx_nr_free];
+		q->tx_inflight[ids[i]] = 1;
+		refs[i] = q->tx_refs[ids[i]];
+	}
+	spin_unlock_irqrestore(&q->tx_lock, flags);
+
+	/* The ids are ours: copy the packet into their pages unlocked. */
+	for (i = 0, off = 0; i < pages; i++, off += n) {
+		n = min_t(unsigned int, PAGE_SIZE, pkt.len - off);
+		if (skb_copy_bits(skb, off, page_address(q->tx_pages[ids[i]]), n))
+			goto drop_ids;
+	}
+	if (xenpv_net_fill_tx(&pkt, ids, refs, slots) != nslots)
+		goto drop_ids;
+	for (i = 0; i < (unsigned int)nslots; i++)
+		memcpy(RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt + i),
+		       &slots[i], sizeof(slots[i]));
+	q->tx.req_prod_pvt += nslots;
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->tx, notify);
+	if (notify)
+		xenpv_notify_remote_via_irq(q->irq_tx);
+	xenpv_net_count(&q->tx_stats, pkt.len, false, false);
+	dev_consume_skb_any(skb);
+
+	spin_lock_irqsave(&q->tx_lock, flags);
+	if (q->tx_nr_free < XENPV_NET_MAX_SLOTS ||
+	    RING_FREE_REQUESTS(&q->tx) < XENPV_NET_MAX_SLOTS)
+		netif_tx_stop_queue(txq);
+	spin_unlock_irqrestore(&q->tx_lock, flags);
+	/* Responses may have come while we stopped it. */
+	if (netif_tx_queue_stopped(txq))
+		xenpv_net_tx_complete(q);
+	return NETDEV_TX_OK;
+
+drop_ids:
+	spin_lock_irqsave(&q->tx_lock, flags);
+	for (i = 0; i < pages; i++) {
+		q->tx_inflight[ids[i]] = 0;
+		q->tx_free[q->tx_nr_free++] = ids[i];
+	}
+	spin_unlock_irqrestore(&q->tx_lock, flags);
+drop:
+	xenpv_net_count(&q->tx_stats, 0, false, true);
+	dev_kfree_skb_any(skb);
+	return NETDEV_TX_OK;
+}
+
+/* Post rx buffers up to a full ring; notify the backend if it waits. */
+static void xenpv_net_rx_refill(struct xenpv_net_queue *q)
+{
+	struct xen_netif_rx_request *req;
+	unsigned int id;
+	int notify;
+
+	while (q->rx.req_prod_pvt - q->rx.rsp_cons < RING_SIZE(&q->rx)) {
+		id = q->rx.req_prod_pvt & (RING_SIZE(&q->rx) - 1);
+		req = RING_GET_REQUEST(&q->rx, q->rx.req_prod_pvt);
+		req->id = id;
+		req->gref = q->rx_refs[id];
+		q->rx.req_prod_pvt++;
+	}
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->rx, notify);
+	if (notify)
+		xenpv_notify_remote_via_irq(q->irq_rx);
+}
+
+/* Build the skb of a checked chain: copy out of the slot pages. */
+static struct sk_buff *xenpv_net_rx_skb(struct xenpv_net_queue *q,
+					const struct xen_netif_rx_response *rsp,
+					const struct xenpv_net_rxpkt *pkt)
+{
+	unsigned int extras = pkt->nr_slots - pkt->nr_data, i, id;
+	struct sk_buff *skb;
+
+	skb = napi_alloc_skb(&q->napi, pkt->len);
+	if (!skb)
+		return NULL;
+	for (i = 0; i < pkt->nr_slots; i++) {
+		if (i && i <= extras)
+			continue;	/* extra info, no data */
+		id = rsp[i].id;
+		skb_put_data(skb, page_address(q->rx_pages[id]) + rsp[i].offset,
+			     rsp[i].status);
+	}
+	skb->protocol = eth_type_trans(skb, q->info->ndev);
+	skb_reset_network_header(skb);	/* skb_checksum_setup() parses it */
+	if (pkt->flags & XEN_NETRXF_csum_blank) {
+		/* The checksum is left to us or the next hop: find it. */
+		if (skb_checksum_setup(skb, true)) {
+			kfree_skb(skb);
+			return NULL;
+		}
+	} else if (pkt->flags & XEN_NETRXF_data_validated) {
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+	}
+	if (pkt->gso_type) {
+		skb_shinfo(skb)->gso_size = pkt->gso_size;
+		skb_shinfo(skb)->gso_type =
+			(pkt->gso_type == XEN_NETIF_GSO_TYPE_TCPV4 ?
+			 SKB_GSO_TCPV4 : SKB_GSO_TCPV6) | SKB_GSO_DODGY;
+		skb_shinfo(skb)->gso_segs = 0;
+	}
+	return skb;
+}
+
+static int xenpv_net_rx(struct xenpv_net_queue *q, int budget)
+{
+	struct xen_netif_rx_response rsp[RX_CHAIN];
+	struct xenpv_net_rxpkt pkt;
+	struct sk_buff *skb;
+	unsigned int n, i, avail;
+	RING_IDX rp;
+	int work = 0, rc;
+
+	rp = READ_ONCE(q->rx.sring->rsp_prod);
+	virt_rmb();	/* the responses before the index */
+	if (rp - q->rx.rsp_cons > RING_SIZE(&q->rx)) {
+		xenpv_net_mark_broken(q, "rx response index out of range");
+		return 0;
+	}
+	while (q->rx.rsp_cons != rp && work < budget) {
+		avail = rp - q->rx.rsp_cons;
+		n = min_t(unsigned int, avail, RX_CHAIN);
+		for (i = 0; i < n; i++)
+			memcpy(&rsp[i], RING_GET_RESPONSE(&q->rx,
+							  q->rx.rsp_cons + i),
+			       sizeof(rsp[i]));
+		rc = xenpv_net_rx_parse(rsp, n, q->rx.rsp_cons,
+					RING_SIZE(&q->rx) - 1, &pkt);
+		if (rc == -EAGAIN && n < RX_CHAIN)
+			break;		/* the rest of the chain is coming */
+		if (rc == -EAGAIN || rc == -EPROTO) {
+			xenpv_net_mark_broken(q, "invalid rx response chain");
+			return work;
+		}
+		if (rc == -EIO) {
+			xenpv_net_count(&q->rx_stats, 0, true, false);
+		} else {
+			skb = xenpv_net_rx_skb(q, rsp, &pkt);
+			if (skb) {
+				xenpv_net_count(&q->rx_stats, skb->len, false,
+						false);
+				napi_gro_receive(&q->napi, skb);
+			} else {
+				xenpv_net_count(&q->rx_stats, 0, false, true);
+			}
+		}
+		q->rx.rsp_cons += pkt.nr_slots;
+		work++;
+	}
+	xenpv_net_rx_refill(q);
+	return work;
+}
+
+static int xenpv_net_poll(struct napi_struct *napi, int budget)
+{
+	struct xenpv_net_queue *q = container_of(napi, struct xenpv_net_queue,
+						 napi);
+	bool tx = false;
+	int work = 0, more;
+
+	if (READ_ONCE(q->info->state) == XENPV_NET_CONNECTED) {
+		work = xenpv_net_rx(q, budget);
+		if (q->irq_tx == q->irq_rx)
+			tx = xenpv_net_tx_complete(q);
+	}
+	if (work >= budget)
+		return budget;
+	if (napi_complete_done(napi, work)) {
+		if (atomic_xchg(&q->eoi_owed, 0))
+			xenpv_irq_lateeoi(q->irq_rx,
+					  work || tx ? 0 : XENPV_EOI_SPURIOUS);
+		RING_FINAL_CHECK_FOR_RESPONSES(&q->rx, more);
+		if (more)
+			napi_schedule(napi);
+	}
+	return work;
+}
+
+static irqreturn_t xenpv_net_rx_interrupt(int irq, void *dev_id)
+{
+	struct xenpv_net_queue *q = dev_id;
+
+	atomic_set(&q->eoi_owed, 1);
+	napi_schedule(&q->napi);
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t xenpv_net_tx_interrupt(int irq, void *dev_id)
+{
+	struct xenpv_net_queue *q = dev_id;
+	bool any = false;
+
+	if (READ_ONCE(q->info->state) == XENPV_NET_CONNECTED)
+		any = xenpv_net_tx_complete(q);
+	xenpv_irq_lateeoi(irq, any ? 0 : XENPV_EOI_SPURIOUS);
+	return IRQ_HANDLED;
+}
+
+static int xenpv_net_open(struct net_device *ndev)
+{
+	netif_tx_start_all_queues(ndev);
+	return 0;
+}
+
+static int xenpv_net_close(struct net_device *ndev)
+{
+	netif_tx_stop_all_queues(ndev);
+	return 0;
+}
+
+static netdev_features_t xenpv_net_fix_features(struct net_device *ndev,
+						netdev_features_t features)
+{
+	struct xenpv_net_info *info = netdev_priv(ndev);
+
+	if (!info->feat.sg)
+		features &= ~NETIF_F_SG;
+	if (!info->feat.tso4)
+		features &= ~NETIF_F_TSO;
+	if (!info->feat.tso6)
+		features &= ~NETIF_F_TSO6;
+	if (!info->feat.ipv6_csum)
+		features &= ~NETIF_F_IPV6_CSUM;
+	return features;
+}
+
+static int xenpv_net_change_mtu(struct net_device *ndev, int mtu)
+{
+	if (mtu > ETH_DATA_LEN && !(ndev->features & NETIF_F_SG))
+		return -EINVAL;
+	WRITE_ONCE(ndev->mtu, mtu);
+	return 0;
+}
+
+static void xenpv_net_get_stats64(struct net_device *ndev,
+				  struct rtnl_link_stats64 *tot)
+{
+	struct xenpv_net_info *info = netdev_priv(ndev);
+	struct xenpv_net_stats *st;
+	unsigned int i, start;
+	u64 p, b, e, d;
+
+	for (i = 0; info->queues && i < info->nr_queues; i++) {
+		st = &info->queues[i].rx_stats;
+		do {
+			start = u64_stats_fetch_begin(&st->syncp);
+			p = u64_stats_read(&st->packets);
+			b = u64_stats_read(&st->bytes);
+			e = u64_stats_read(&st->errors);
+			d = u64_stats_read(&st->dropped);
+		} while (u64_stats_fetch_retry(&st->syncp, start));
+		tot->rx_packets += p;
+		tot->rx_bytes += b;
+		tot->rx_errors += e;
+		tot->rx_dropped += d;
+		st = &info->queues[i].tx_stats;
+		do {
+			start = u64_stats_fetch_begin(&st->syncp);
+			p = u64_stats_read(&st->packets);
+			b = u64_stats_read(&st->bytes);
+			e = u64_stats_read(&st->errors);
+			d = u64_stats_read(&st->dropped);
+		} while (u64_stats_fetch_retry(&st->syncp, start));
+		tot->tx_packets += p;
+		tot->tx_bytes += b;
+		tot->tx_errors += e;
+		tot->tx_dropped += d;
+	}
+}
+
+static const struct net_device_ops xenpv_net_ops = {
+	.ndo_open = xenpv_net_open,
+	.ndo_stop = xenpv_net_close,
+	.ndo_start_xmit = xenpv_net_start_xmit,
+	.ndo_fix_features = xenpv_net_fix_features,
+	.ndo_change_mtu = xenpv_net_change_mtu,
+	.ndo_get_stats64 = xenpv_net_get_stats64,
+	.ndo_set_mac_address = eth_mac_addr,
+	.ndo_validate_addr = eth_validate_addr,
+};
+
+/* ethtool: per-queue counters, "<queue>_<dir>_<counter>". */
+static const char *const xenpv_net_stat_names[] = {
+	"packets", "bytes", "errors", "dropped",
+};
+
+#define XENPV_NET_NSTATS	(2 * ARRAY_SIZE(xenpv_net_stat_names))
+
+static int xenpv_net_get_sset_count(struct net_device *ndev, int sset)
+{
+	struct xenpv_net_info *info = netdev_priv(ndev);
+
+	return sset == ETH_SS_STATS ? info->nr_queues * XENPV_NET_NSTATS :
+				      -EOPNOTSUPP;
+}
+
+static void xenpv_net_get_strings(struct net_device *ndev, u32 sset, u8 *data)
+{
+	struct xenpv_net_info *info = netdev_priv(ndev);
+	unsigned int i, j, d;
+
+	if (sset != ETH_SS_STATS)
+		return;
+	for (i = 0; i < info->nr_queues; i++)
+		for (d = 0; d < 2; d++)
+			for (j = 0; j < ARRAY_SIZE(xenpv_net_stat_names); j++) {
+				snprintf(data, ETH_GSTRING_LEN, "q%u_%s_%s", i,
+					 d ? "tx" : "rx",
+					 xenpv_net_stat_names[j]);
+				data += ETH_GSTRING_LEN;
+			}
+}
+
+static void xenpv_net_get_ethtool_stats(struct net_device *ndev,
+					struct ethtool_stats *stats, u64 *data)
+{
+	struct xenpv_net_info *info = netdev_priv(ndev);
+	struct xenpv_net_stats *st;
+	unsigned int i, d, start;
+
+	for (i = 0; i < info->nr_queues; i++) {
+		for (d = 0; d < 2; d++) {
+			st = d ? &info->queues[i].tx_stats :
+				 &info->queues[i].rx_stats;
+			do {
+				start = u64_stats_fetch_begin(&st->syncp);
+				data[0] = u64_stats_read(&st->packets);
+				data[1] = u64_stats_read(&st->bytes);
+				data[2] = u64_stats_read(&st->errors);
+				data[3] = u64_stats_read(&st->dropped);
+			} while (u64_stats_fetch_retry(&st->syncp, start));
+			data += ARRAY_SIZE(xenpv_net_stat_names);
+		}
+	}
+}
+
+static void xenpv_net_get_drvinfo(struct net_device *ndev,
+				  struct ethtool_drvinfo *drvinfo)
+{
+	struct xenpv_net_info *info = netdev_priv(ndev);
+
+	strscpy(drvinfo->driver, "xenpv-netfront", sizeof(drvinfo->driver));
+	strscpy(drvinfo->bus_info, dev_name(&info->xdev->dev),
+		sizeof(drvinfo->bus_info));
+}
+
+static const struct ethtool_ops xenpv_net_ethtool_ops = {
+	.get_drvinfo = xenpv_net_get_drvinfo,
+	.get_link = ethtool_op_get_link,
+	.get_sset_count = xenpv_net_get_sset_count,
+	.get_strings = xenpv_net_get_strings,
+	.get_ethtool_stats = xenpv_net_get_ethtool_stats,
+};
+
+/* Grant one page per slot; @readonly for tx. */
+static int xenpv_net_grant_pages(struct xenpv_net_info *info,
+				 struct page **pages, grant_ref_t *refs,
+				 unsigned int n, bool readonly)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		refs[i] = NO_REF;
+	rc = xenpv_grant_grow(n);
+	if (rc)
+		return rc;
+	for (i = 0; i < n; i++) {
+		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!pages[i])
+			return -ENOMEM;
+		rc = xenpv_grant_page(info->xdev->otherend_id,
+				      xenpv_page_to_gfn(pages[i]), readonly,
+				      &refs[i]);
+		if (rc) {
+			refs[i] = NO_REF;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void xenpv_net_revoke_pages(struct page **pages, grant_ref_t *refs,
+				   unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!pages[i])
+			continue;
+		if (refs[i] != NO_REF)
+			xenpv_grant_revoke(refs[i], pages[i]);	/* maybe later */
+		else
+			__free_page(pages[i]);
+		pages[i] = NULL;
+	}
+}
+
+static void xenpv_net_free_queue(struct xenpv_net_queue *q)
+{
+	if (q->napi_enabled)
+		napi_disable(&q->napi);
+	q->napi_enabled = false;
+	if (q->irq_tx > 0 && q->irq_tx != q->irq_rx)
+		xenpv_unbind_from_irqhandler(q->irq_tx, q);
+	else if (!q->irq_tx && q->evtchn_tx && q->evtchn_tx != q->evtchn_rx)
+		xenpv_evtchn_close(q->evtchn_tx);
+	if (q->irq_rx > 0)
+		xenpv_unbind_from_irqhandler(q->irq_rx, q);
+	else if (q->evtchn_rx)
+		xenpv_evtchn_close(q->evtchn_rx);
+	q->irq_tx = 0;
+	q->irq_rx = 0;
+	q->evtchn_tx = 0;
+	q->evtchn_rx = 0;
+	if (q->napi_added)
+		netif_napi_del(&q->napi);
+	q->napi_added = false;
+	if (q->tx_va)
+		xenpv_grant_ring_free(q->tx_va, 1, &q->tx_ring_ref);
+	if (q->rx_va)
+		xenpv_grant_ring_free(q->rx_va, 1, &q->rx_ring_ref);
+	q->tx_va = NULL;
+	q->rx_va = NULL;
+	xenpv_net_revoke_pages(q->tx_pages, q->tx_refs, TX_SIZE);
+	xenpv_net_revoke_pages(q->rx_pages, q->rx_refs, RX_SIZE);
+}
+
+static int xenpv_net_setup_queue(struct xenpv_net_info *info, unsigned int i)
+{
+	struct xenpv_net_queue *q = &info->queues[i];
+	struct xenpv_device *xdev = info->xdev;
+	unsigned int j;
+	int rc;
+
+	q->info = info;
+	q->idx = i;
+	spin_lock_init(&q->tx_lock);
+	u64_stats_init(&q->rx_stats.syncp);
+	u64_stats_init(&q->tx_stats.syncp);
+	rc = xenpv_xenbus_setup_ring(xdev, 1, &q->tx_va, &q->tx_ring_ref);
+	if (rc) {
+		q->tx_va = NULL;
+		return rc;
+	}
+	SHARED_RING_INIT((struct xen_netif_tx_sring *)q->tx_va);
+	FRONT_RING_INIT(&q->tx, (struct xen_netif_tx_sring *)q->tx_va,
+			PAGE_SIZE);
+	rc = xenpv_xenbus_setup_ring(xdev, 1, &q->rx_va, &q->rx_ring_ref);
+	if (rc) {
+		q->rx_va = NULL;
+		return rc;
+	}
+	SHARED_RING_INIT((struct xen_netif_rx_sring *)q->rx_va);
+	FRONT_RING_INIT(&q->rx, (struct xen_netif_rx_sring *)q->rx_va,
+			PAGE_SIZE);
+	rc = xenpv_net_grant_pages(info, q->tx_pages, q->tx_refs, TX_SIZE,
+				   true) ?:
+	     xenpv_net_grant_pages(info, q->rx_pages, q->rx_refs, RX_SIZE,
+				   false);
+	if (rc)
+		return rc;
+	for (j = 0; j < TX_SIZE; j++)
+		q->tx_free[j] = TX_SIZE - 1 - j;
+	q->tx_nr_free = TX_SIZE;
+	memset(q->tx_inflight, 0, sizeof(q->tx_inflight));
+
+	netif_napi_add(info->ndev, &q->napi, xenpv_net_poll);
+	q->napi_added = true;
+	snprintf(q->name_rx, sizeof(q->name_rx), "%s-q%u-%s", info->ndev->name,
+		 i, info->feat.split ? "rx" : "txrx");
+	snprintf(q->name_tx, sizeof(q->name_tx), "%s-q%u-tx", info->ndev->name,
+		 i);
+	rc = xenpv_xenbus_alloc_evtchn(xdev, &q->evtchn_rx);
+	if (rc)
+		return rc;
+	rc = xenpv_bind_evtchn_to_irqhandler(q->evtchn_rx,
+					     xenpv_net_rx_interrupt, 0,
+					     q->name_rx, q, true);
+	if (rc < 0)
+		return rc;
+	q->irq_rx = rc;
+	if (!info->feat.split) {
+		q->evtchn_tx = q->evtchn_rx;
+		q->irq_tx = q->irq_rx;
+		return 0;
+	}
+	rc = xenpv_xenbus_alloc_evtchn(xdev, &q->evtchn_tx);
+	if (rc)
+		return rc;
+	rc = xenpv_bind_evtchn_to_irqhandler(q->evtchn_tx,
+					     xenpv_net_tx_interrupt, 0,
+					     q->name_tx, q, true);
+	if (rc < 0)
+		return rc;
+	q->irq_tx = rc;
+	return 0;
+}
+
+static int xenpv_net_publish_queue(struct xenpv_xs_transaction t,
+				   struct xenpv_net_info *info,
+				   struct xenpv_net_queue *q, const char *dir)
+{
+	int rc;
+
+	rc = xenpv_xs_printf(t, dir, "tx-ring-ref", "%u", q->tx_ring_ref) ?:
+	     xenpv_xs_printf(t, dir, "rx-ring-ref", "%u", q->rx_ring_ref);
+	if (rc)
+		return rc;
+	if (!info->feat.split)
+		return xenpv_xs_printf(t, dir, "event-channel", "%u",
+				       q->evtchn_rx);
+	return xenpv_xs_printf(t, dir, "event-channel-tx", "%u",
+			       q->evtchn_tx) ?:
+	       xenpv_xs_printf(t, dir, "event-channel-rx", "%u",
+			       q->evtchn_rx);
+}
+
+static int xenpv_net_publish(struct xenpv_xs_transaction t, void *arg)
+{
+	struct xenpv_net_info *info = arg;
+	const char *node = info->xdev->nodename;
+	unsigned int i;
+	char *dir;
+	int rc = 0;
+
+	if (info->feat.nr_queues == 1) {
+		rc = xenpv_net_publish_queue(t, info, &info->queues[0], node);
+	} else {
+		rc = xenpv_xs_printf(t, node, "multi-queue-num-queues", "%u",
+				     info->feat.nr_queues);
+		for (i = 0; i < info->feat.nr_queues && !rc; i++) {
+			dir = kasprintf(GFP_KERNEL, "%s/queue-%u", node, i);
+			if (!dir)
+				return -ENOMEM;
+			rc = xenpv_net_publish_queue(t, info, &info->queues[i],
+						     dir);
+			kfree(dir);
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(xenpv_net_our_keys) && !rc; i++)
+		rc = xenpv_xs_write(t, node, xenpv_net_our_keys[i], "1");
+	return rc;
+}
+
+/* Everything of the connection goes; the interface stays. */
+static void xenpv_net_teardown(struct xenpv_net_info *info)
+{
+	unsigned int i;
+
+	cancel_work_sync(&info->broken_work);
+	WRITE_ONCE(info->state, XENPV_NET_DOWN);
+	netif_carrier_off(info->ndev);
+	netif_tx_disable(info->ndev);
+	for (i = 0; info->queues && i < info->nr_queues; i++)
+		xenpv_net_free_queue(&info->queues[i]);
+	kfree(info->queues);
+	info->queues = NULL;
+	info->nr_queues = 0;
+}
+
+/* Backend InitWait: negotiate, set up and publish the rings. */
+static int xenpv_net_talk_to_backend(struct xenpv_net_info *info)
+{
+	struct xenpv_device *xdev = info->xdev;
+	struct xenpv_net_offer offer;
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < ARRAY_SIZE(xenpv_net_offer_keys); i++) {
+		unsigned int v;
+
+		if (xenpv_xs_scanf(XENPV_XBT_NIL, xdev->otherend,
+				   xenpv_net_offer_keys[i].key, "%u", &v) != 1)
+			v = xenpv_net_offer_keys[i].dflt;
+		*(unsigned int *)((char *)&offer +
+				  xenpv_net_offer_keys[i].offset) = v;
+	}
+	rc = xenpv_net_negotiate(&offer, max_queues, num_online_cpus(),
+				 &info->feat);
+	if (rc) {
+		xenpv_xenbus_dev_fatal(xdev, rc, "the backend cannot copy (feature-rx-copy)");
+		return rc;
+	}
+	info->queues = kcalloc(info->feat.nr_queues, sizeof(*info->queues),
+			       GFP_KERNEL);
+	if (!info->queues)
+		return -ENOMEM;
+	for (i = 0; i < info->feat.nr_queues; i++) {
+		info->nr_queues = i + 1;
+		rc = xenpv_net_setup_queue(info, i);
+		if (rc)
+			goto err;
+	}
+	rc = xenpv_xs_transact(xenpv_net_publish, info);
+	if (rc)
+		goto err;
+	rtnl_lock();
+	netif_set_real_num_tx_queues(info->ndev, info->feat.nr_queues);
+	netif_set_real_num_rx_queues(info->ndev, info->feat.nr_queues);
+	netdev_update_features(info->ndev);
+	rtnl_unlock();
+	for (i = 0; i < info->nr_queues; i++) {
+		xenpv_net_rx_refill(&info->queues[i]);
+		napi_enable(&info->queues[i].napi);
+		info->queues[i].napi_enabled = true;
+	}
+	WRITE_ONCE(info->state, XENPV_NET_CONNECTED);
+	return xenpv_xenbus_switch_state(xdev, XenbusStateConnected);
+
+err:
+	xenpv_xenbus_dev_fatal(xdev, rc, "setting up the rings");
+	xenpv_net_teardown(info);
+	return rc;
+}
+
+static void xenpv_net_otherend_changed(struct xenpv_device *xdev,
+				       enum xenbus_state state)
+{
+	struct xenpv_net_info *info = dev_get_drvdata(&xdev->dev);
+	unsigned int i;
+
+	mutex_lock(&info->mutex);
+	switch (state) {
+	case XenbusStateInitWait:
+		if (xdev->state != XenbusStateInitialising || info->queues)
+			break;	/* a duplicate InitWait */
+		xenpv_net_talk_to_backend(info);
+		break;
+	case XenbusStateConnected:
+		if (READ_ONCE(info->state) != XENPV_NET_CONNECTED)
+			break;
+		netif_carrier_on(info->ndev);
+		for (i = 0; i < info->nr_queues; i++)
+			napi_schedule(&info->queues[i].napi);
+		netdev_info(info->ndev, "connected: %u queue(s)%s%s%s%s%s\n",
+			    info->feat.nr_queues,
+			    info->feat.split ? ", split event channels" : "",
+			    info->feat.sg ? ", sg" : "",
+			    info->feat.tso4 ? ", tso" : "",
+			    info->feat.tso6 ? ", tso6" : "",
+			    info->feat.ipv6_csum ? ", ipv6 csum" : "");
+		break;
+	case XenbusStateClosing:
+	case XenbusStateClosed:
+		xenpv_net_teardown(info);
+		xenpv_xenbus_switch_state(xdev, XenbusStateClosed);
+		break;
+	case XenbusStateInitialising:
+		if (xdev->state == XenbusStateClosed) {
+			xenpv_net_teardown(info);
+			xenpv_xenbus_switch_state(xdev,
+						  XenbusStateInitialising);
+		}
+		break;
+	default:
+		break;
+	}
+	mutex_unlock(&info->mutex);
+}
+
+static int xenpv_net_probe(struct xenpv_device *xdev,
+			   const struct xenpv_device_id *id)
+{
+	struct xenpv_net_info *info;
+	struct net_device *ndev;
+	u8 mac[ETH_ALEN];
+	char *s;
+	int rc;
+
+	s = xenpv_xs_read(XENPV_XBT_NIL, xdev->nodename, "mac", NULL);
+	if (IS_ERR(s) ||
+	    sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &mac[0], &mac[1],
+		   &mac[2], &mac[3], &mac[4], &mac[5]) != ETH_ALEN ||
+	    !is_valid_ether_addr(mac)) {
+		if (!IS_ERR(s))
+			kfree(s);
+		xenpv_xenbus_dev_fatal(xdev, -EINVAL, "reading a valid mac");
+		return -EINVAL;
+	}
+	kfree(s);
+	ndev = alloc_etherdev_mq(sizeof(*info), XENPV_NET_MAX_QUEUES);
+	if (!ndev)
+		return -ENOMEM;
+	info = netdev_priv(ndev);
+	info->ndev = ndev;
+	info->xdev = xdev;
+	mutex_init(&info->mutex);
+	INIT_WORK(&info->broken_work, xenpv_net_broken_workfn);
+	eth_hw_addr_set(ndev, mac);
+	ndev->netdev_ops = &xenpv_net_ops;
+	ndev->ethtool_ops = &xenpv_net_ethtool_ops;
+	ndev->hw_features = NETIF_F_SG | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM |
+			    NETIF_F_TSO | NETIF_F_TSO6 | NETIF_F_RXCSUM;
+	ndev->features = ndev->hw_features;
+	ndev->min_mtu = ETH_MIN_MTU;
+	ndev->max_mtu = XEN_NETIF_MAX_TX_SIZE - ETH_HLEN;
+	netif_set_tso_max_size(ndev, XEN_NETIF_MAX_TX_SIZE - MAX_TCP_HEADER);
+	SET_NETDEV_DEV(ndev, &xdev->dev);
+	netif_carrier_off(ndev);
+	rc = register_netdev(ndev);
+	if (rc)
+		goto err_free;
+	dev_set_drvdata(&xdev->dev, info);
+	rc = xenpv_xenbus_switch_state(xdev, XenbusStateInitialising);
+	if (rc)
+		goto err_unregister;
+	return 0;
+
+err_unregister:
+	dev_set_drvdata(&xdev->dev, NULL);
+	unregister_netdev(ndev);
+err_free:
+	free_netdev(ndev);
+	return rc;
+}
+
+static void xenpv_net_remove(struct xenpv_device *xdev)
+{
+	struct xenpv_net_info *info = dev_get_drvdata(&xdev->dev);
+	struct net_device *ndev = info->ndev;
+
+	mutex_lock(&info->mutex);
+	xenpv_net_teardown(info);
+	mutex_unlock(&info->mutex);
+	unregister_netdev(ndev);
+	dev_set_drvdata(&xdev->dev, NULL);
+	free_netdev(ndev);
+}
+
+static const struct xenpv_device_id xenpv_net_ids[] = {
+	{ "vif" },
+	{ "" }
+};
+
+static struct xenpv_driver xenpv_net_driver = {
+	.name = "xenpv-vif",
+	.ids = xenpv_net_ids,
+	.probe = xenpv_net_probe,
+	.otherend_changed = xenpv_net_otherend_changed,
+	.remove = xenpv_net_remove,
+};
+
+static int __init xenpv_net_init(void)
+{
+	return xenpv_register_frontend(&xenpv_net_driver);
+}
+
+static void __exit xenpv_net_exit(void)
+{
+	xenpv_unregister_frontend(&xenpv_net_driver);
+}
+
+module_init(xenpv_net_init);
+module_exit(xenpv_net_exit);
+
+MODULE_DESCRIPTION("Xen virtual network device frontend (xenpv)");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS("xenpv:vif");
+XENPV_IMPORT_NS();

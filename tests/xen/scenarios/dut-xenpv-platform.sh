@@ -36,7 +36,7 @@ case $line in
 *) fail "the lateeoi storm test did not pass" ;;
 esac
 figure storm_events_sent "$(echo "$line" | sed -n 's/.*: \([0-9]*\) events sent.*/\1/p')"
-figure storm_events_delivered "$(echo "$line" | sed -n 's/.*ms, \([0-9]*\) delivered.*/\1/p')"
+figure storm_events_delivered "$(echo "$line" | sed -n 's/.*sent, \([0-9]*\) delivered.*/\1/p')"
 up=$(cat "$d/xen/upcalls")
 [ "$up" -gt 0 ] || fail "no upcall interrupt was taken"
 grep -q xenpv-platform /proc/interrupts || fail "xenpv-platform not in /proc/interrupts"

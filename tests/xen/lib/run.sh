@@ -16,7 +16,7 @@ T_GUEST_BOOT=${XENPV_TB_T_GUEST:-300} # xl create -> guest PID 1
 # backstop in case dom0 itself is stuck.
 GRACE=60
 T_FINISH=${XENPV_TB_T_FINISH:-120}  # last guest gone -> dom0 done
-T_TOTAL=${XENPV_TB_TIMEOUT:-1800}   # whole QEMU run
+T_TOTAL=${XENPV_TB_TIMEOUT:-3000}   # whole QEMU run
 
 QEMU_PID=
 TAIL_PID=

@@ -1,5 +1,5 @@
 # guest: dut
-# timeout: 300
+# timeout: 600
 # Disks attached and detached at run time (xl block-attach, block-detach
 # from dom0) through xenpv-blkfront: a new xvdb carries a file system;
 # detached while idle it goes away cleanly; attached again and detached

@@ -921,8 +921,14 @@ static void xenpv_blk_connect(struct xenpv_blk_info *info)
 		 (info->vdisk_info & VDISK_READONLY) ? ", read-only" : "");
 }
 
-/* Everything the connection holds goes; the device may connect again. */
-static void xenpv_blk_teardown(struct xenpv_blk_info *info)
+/*
+ * Everything the connection holds goes; the device may connect again.
+ * With @closed, the backend is told Closed as soon as nothing of ours
+ * uses the rings, before the disk is deleted (which may take a while with
+ * a file system on it), so that a toolstack waiting for the backend does
+ * not time out.
+ */
+static void xenpv_blk_teardown(struct xenpv_blk_info *info, bool closed)
 {
 	unsigned int i;
 
@@ -937,6 +943,8 @@ static void xenpv_blk_teardown(struct xenpv_blk_info *info)
 		if (info->queues[i].slots)
 			xenpv_blk_fail_inflight(&info->queues[i]);
 	}
+	if (closed)
+		xenpv_xenbus_switch_state(info->xdev, XenbusStateClosed);
 	if (info->gd) {
 		/* Mounted or not: I/O fails from here, nothing waits. */
 		blk_mark_disk_dead(info->gd);
@@ -968,13 +976,12 @@ static void xenpv_blk_otherend_changed(struct xenpv_device *xdev,
 		break;
 	case XenbusStateClosing:
 	case XenbusStateClosed:
-		xenpv_blk_teardown(info);
-		xenpv_xenbus_switch_state(xdev, XenbusStateClosed);
+		xenpv_blk_teardown(info, true);
 		break;
 	case XenbusStateInitialising:
 		/* The backend started over (after Closed): so do we. */
 		if (xdev->state == XenbusStateClosed) {
-			xenpv_blk_teardown(info);
+			xenpv_blk_teardown(info, false);
 			xenpv_xenbus_switch_state(xdev,
 						  XenbusStateInitialising);
 		}
@@ -1060,7 +1067,7 @@ static void xenpv_blk_remove(struct xenpv_device *xdev)
 	struct xenpv_blk_info *info = dev_get_drvdata(&xdev->dev);
 
 	mutex_lock(&info->mutex);
-	xenpv_blk_teardown(info);
+	xenpv_blk_teardown(info, false);	/* the bus writes Closed */
 	mutex_unlock(&info->mutex);
 	xenpv_blk_release_minors(info);
 	dev_set_drvdata(&xdev->dev, NULL);

@@ -3,9 +3,7 @@
 # frontend the guest has. iperf3 comes from the tools disk.
 . /etc/xentb/lib.sh
 
-[ -e /sys/class/net/eth0 ] || { figure iperf3 absent; exit 0; }
-up() { [ "$(cat /sys/class/net/eth0/operstate)" = up ]; }
-wait_for 30 up || { figure iperf3 absent; exit 0; }
+net_up || { figure iperf3 absent; exit 0; }
 figure net_ping_avg_ms "$(ping -c 20 -i 0.2 10.99.0.1 | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')"
 tools_mount || { figure iperf3 absent; exit 0; }
 mbit() { # <iperf3 args...>: receiver's Mbit/s

@@ -128,9 +128,9 @@ dom0_request() {
 	[ "${4:-}" = force ] && f=-f
 	case "$req" in
 	block-attach)
-		truncate -s 64M "$XTB/$g-extra.img"
-		lo=$(losetup -f --show "$XTB/$g-extra.img") &&
-			xl block-attach "$g" "format=raw,vdev=xvdb,access=rw,script=/payload/dom0/block,target=$lo"
+		truncate -s 64M "$XTB/$g-${arg:-xvdb}.img"
+		lo=$(losetup -f --show "$XTB/$g-${arg:-xvdb}.img") &&
+			xl block-attach "$g" "format=raw,vdev=${arg:-xvdb},access=rw,script=/payload/dom0/block,target=$lo"
 		;;
 	block-detach) xl block-detach $f "$g" "${arg:-xvdb}" ;;
 	network-attach)

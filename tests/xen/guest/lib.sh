@@ -76,7 +76,7 @@ frontends_load() {
 
 # dom0 <request> [arg]: ask dom0 to act on this guest through the serial
 # console (one way: poll for the effect). Requests, run by dom0/run.sh:
-#   block-attach          a new 64 MB disk as xvdb
+#   block-attach [vdev]   a new 64 MB disk (default xvdb)
 #   block-detach [vdev [force]]   (default xvdb; force: xl -f, for a
 #                         device no frontend will close)
 #   network-attach        a second vif on the bridge
@@ -120,3 +120,15 @@ tools_run() { # <program> <args...>
 }
 fio() { tools_run fio "$@"; }
 iperf3() { tools_run iperf3 "$@"; }
+
+# net_up: eth0 up with the guest's address (init does it at boot; a
+# scenario that reloaded the frontends gets a new eth0). False if none.
+net_up() {
+	[ -e /sys/class/net/eth0 ] || return 1
+	. /etc/xentb/conf
+	ip link set lo up
+	ip link set eth0 up
+	ip addr show dev eth0 | grep -q "inet $GUEST_IP/" ||
+		ip addr add "$GUEST_IP/24" dev eth0
+	wait_for 30 sh -c '[ "$(cat /sys/class/net/eth0/operstate)" = up ]'
+}

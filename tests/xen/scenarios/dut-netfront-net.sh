@@ -6,8 +6,7 @@
 . /etc/xentb/lib.sh
 
 [ -e /sys/class/net/eth0 ] || fail "no eth0: $(dmesg | grep -i xenpv-vif | tail -n 3)"
-up() { [ "$(cat /sys/class/net/eth0/operstate)" = up ]; }
-wait_for 30 up || fail "eth0 carrier not up: $(cat /sys/class/net/eth0/operstate)"
+net_up || fail "eth0 carrier not up: $(cat /sys/class/net/eth0/operstate)"
 dmesg | grep 'xenpv-vif.*connected' | tail -n 1 | sed 's/^\[[^]]*\] //'
 echo "driver: $(basename "$(readlink /sys/class/net/eth0/device/driver)")"
 

@@ -32,11 +32,11 @@ gone() {
 	echo "$2: $1 gone in $(elapsed "$t0") s"
 }
 
-# xvdb is virtual-device 202:16 = 51728.
-dom0 block-attach
-appear vbd-51728 block-attach
-dom0 block-detach xvdb force
-gone vbd-51728 block-detach
+# xvdc is virtual-device 202:32 = 51744.
+dom0 block-attach xvdc
+appear vbd-51744 block-attach
+dom0 block-detach xvdc force
+gone vbd-51744 block-detach
 
 dom0 network-attach
 appear vif-1 network-attach

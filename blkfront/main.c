@@ -128,7 +128,7 @@ struct xenpv_blk_info {
 	unsigned int sector_size;
 	unsigned int phys_sector_size;
 	unsigned int vdisk_info;
-	bool flush, barrier, discard, discard_secure;
+	bool flush, barrier, fua, discard, discard_secure;
 	bool persistent;		/* offered by both sides */
 	unsigned int discard_gran, discard_align;
 	struct work_struct broken_work;
@@ -449,8 +449,8 @@ static int xenpv_blk_encode(struct xenpv_blk_queue *q, struct request *rq,
 		break;
 	case REQ_OP_WRITE:
 		/* FUA is offered only with barriers, which imply it. */
-		op = (rq->cmd_flags & REQ_FUA) ? BLKIF_OP_WRITE_BARRIER :
-						 BLKIF_OP_WRITE;
+		op = (info->fua && (rq->cmd_flags & REQ_FUA)) ?
+		     BLKIF_OP_WRITE_BARRIER : BLKIF_OP_WRITE;
 		xenpv_blk_copy(rq, slot, true);
 		break;
 	default:
@@ -772,6 +772,11 @@ static int xenpv_blk_read_props(struct xenpv_blk_info *info)
 			   xenpv_blk_read_uint(be, "feature-persistent", 0);
 	info->flush = xenpv_blk_read_uint(be, "feature-flush-cache", 0);
 	info->barrier = xenpv_blk_read_uint(be, "feature-barrier", 0);
+	/*
+	 * As mainline: a cache flush, where offered, is preferred to a
+	 * barrier, and the block layer then emulates FUA with flushes.
+	 */
+	info->fua = info->barrier && !info->flush;
 	info->discard = xenpv_blk_read_uint(be, "feature-discard", 0) &&
 			xenpv_blk_read_uint(be, "discard-enable", 1);
 	info->discard_secure = info->discard &&
@@ -785,10 +790,20 @@ static int xenpv_blk_read_props(struct xenpv_blk_info *info)
 	return 0;
 }
 
+/* Largest request; blkback refuses an indirect barrier, so FUA fits direct. */
+static unsigned int xenpv_blk_max_sectors(const struct xenpv_blk_info *info)
+{
+	unsigned int segs = info->feat.max_segs;
+
+	if (info->fua)
+		segs = min_t(unsigned int, segs, BLKIF_MAX_SEGMENTS_PER_REQUEST);
+	return segs * XENPV_BLK_SECT_PER_PAGE;
+}
+
 /* Queue limits from what was negotiated and read; kernel API in one place. */
 static struct gendisk *xenpv_blk_alloc_disk(struct xenpv_blk_info *info)
 {
-	unsigned int max_sectors = info->feat.max_segs * XENPV_BLK_SECT_PER_PAGE;
+	unsigned int max_sectors = xenpv_blk_max_sectors(info);
 	unsigned int max_segments = max_sectors;
 #ifdef XENPV_BLK_LIMITS_API
 	struct queue_limits lim = {
@@ -800,7 +815,7 @@ static struct gendisk *xenpv_blk_alloc_disk(struct xenpv_blk_info *info)
 
 	if (info->flush || info->barrier)
 		lim.features |= BLK_FEAT_WRITE_CACHE;
-	if (info->barrier)
+	if (info->fua)
 		lim.features |= BLK_FEAT_FUA;
 	if (info->discard) {
 		lim.max_hw_discard_sectors = UINT_MAX >> 9;
@@ -822,7 +837,7 @@ static struct gendisk *xenpv_blk_alloc_disk(struct xenpv_blk_info *info)
 	blk_queue_max_hw_sectors(q, max_sectors);
 	blk_queue_max_segments(q, max_segments);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
-	blk_queue_write_cache(q, info->flush || info->barrier, info->barrier);
+	blk_queue_write_cache(q, info->flush || info->barrier, info->fua);
 	if (info->discard) {
 		blk_queue_max_discard_sectors(q, UINT_MAX >> 9);
 		q->limits.discard_granularity = info->discard_gran;

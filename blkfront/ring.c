@@ -84,7 +84,8 @@ static void xenpv_blk_seg(struct blkif_request_segment *seg, grant_ref_t ref,
  * @ind_refs: their grants
  *
  * Context: any.
- * Return: 0, or -EINVAL for a length that cannot be encoded.
+ * Return: 0, or -EINVAL for a length that cannot be encoded (a barrier
+ * needing indirect segments included).
  */
 int xenpv_blk_fill_rw(struct blkif_request *req, u8 op, u64 id,
 		      u16 handle, u64 sector, unsigned int bytes,
@@ -110,7 +111,8 @@ int xenpv_blk_fill_rw(struct blkif_request *req, u8 op, u64 id,
 			xenpv_blk_seg(&rw->seg[i], data_refs[i], i, bytes);
 		return 0;
 	}
-	if (!feat->ind_pages)
+	/* Indirect requests carry reads and writes only (blkif.h). */
+	if (!feat->ind_pages || op == BLKIF_OP_WRITE_BARRIER)
 		return -EINVAL;
 	req->operation = BLKIF_OP_INDIRECT;
 	ind->indirect_op = op;

@@ -358,6 +358,36 @@ static void blk_encode_other(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xenpv_blk_rsp_op(&req), BLKIF_OP_FLUSH_DISKCACHE);
 }
 
+/* A FUA write is a barrier; blkback refuses one in an indirect request. */
+static void blk_encode_barrier(struct kunit *test)
+{
+	struct xenpv_blk_feat f = { .max_segs = 32, .ind_pages = 1 };
+	struct blkif_request_segment *ind[1];
+	grant_ref_t refs[32] = { 40 }, ind_ref = 99;
+	struct blkif_request req;
+
+	ind[0] = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ind[0]);
+	/* 11 pages still fit the request itself. */
+	KUNIT_ASSERT_EQ(test, xenpv_blk_fill_rw(&req, BLKIF_OP_WRITE_BARRIER, 4,
+						3, 8, 11 * PAGE_SIZE, refs, &f,
+						ind, &ind_ref), 0);
+	KUNIT_EXPECT_EQ(test, req.operation, BLKIF_OP_WRITE_BARRIER);
+	KUNIT_EXPECT_EQ(test, req.u.rw.nr_segments, 11);
+	KUNIT_EXPECT_EQ(test, xenpv_blk_rsp_op(&req), BLKIF_OP_WRITE_BARRIER);
+	/* 12 pages would need an indirect barrier: refused. */
+	KUNIT_EXPECT_EQ(test, xenpv_blk_fill_rw(&req, BLKIF_OP_WRITE_BARRIER, 4,
+						3, 8, 12 * PAGE_SIZE, refs, &f,
+						ind, &ind_ref), -EINVAL);
+	/* The same length as a plain write goes indirect. */
+	KUNIT_ASSERT_EQ(test, xenpv_blk_fill_rw(&req, BLKIF_OP_WRITE, 4, 3, 8,
+						12 * PAGE_SIZE, refs, &f, ind,
+						&ind_ref), 0);
+	KUNIT_EXPECT_EQ(test, req.operation, BLKIF_OP_INDIRECT);
+	KUNIT_EXPECT_EQ(test, req.u.indirect.indirect_op, BLKIF_OP_WRITE);
+	KUNIT_EXPECT_EQ(test, req.u.indirect.indirect_grefs[0], 99U);
+}
+
 /* Through the sim: 3 pages and a sector, direct segments. */
 static void blk_sim_backend_direct(struct kunit *test)
 {
@@ -421,6 +451,7 @@ static struct kunit_case blk_pure_cases[] = {
 	KUNIT_CASE(blk_negotiate_table),
 	KUNIT_CASE(blk_encode_direct),
 	KUNIT_CASE(blk_encode_other),
+	KUNIT_CASE(blk_encode_barrier),
 	KUNIT_CASE(blk_hostile_responses),
 	{}
 };

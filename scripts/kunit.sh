@@ -19,12 +19,18 @@ flock 9
 src=$(ksrc_of "$series")
 build=$XENPV_CACHE/kunit-$series-$(xenpv_tree_key)
 json=$build.json
-# A new checkout starts from another checkout's UML build: its own sources
-# are newer than those objects, so only xenpv itself is rebuilt.
+# A new checkout starts from another checkout's UML build, less xenpv's
+# objects, so only xenpv itself is built again.
 if [ ! -d "$build" ]; then
 	seed=$(ls -dt "$XENPV_CACHE/kunit-$series" "$XENPV_CACHE/kunit-$series"-???????? \
 		2>/dev/null | head -n 1 || true)
-	[ -n "$seed" ] && cp -a "$seed" "$build.tmp" && mv "$build.tmp" "$build"
+	if [ -n "$seed" ]; then
+		cp -a "$seed" "$build.tmp"
+		# The seed's xenpv objects came from the other checkout's
+		# sources and may be newer than ours: build ours from scratch.
+		rm -rf "$build.tmp/drivers/xenpv"
+		mv "$build.tmp" "$build"
+	fi
 fi
 
 "$XENPV_ROOT/scripts/link-intree.sh" "$src"

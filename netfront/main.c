@@ -901,6 +901,15 @@ static void xenpv_net_otherend_changed(struct xenpv_device *xdev,
 		break;
 	case XenbusStateClosing:
 	case XenbusStateClosed:
+		/* As in blkfront: a reload sees the old connection close. */
+		if (xdev->state == XenbusStateInitialising && !info->queues) {
+			if (state == XenbusStateClosed) {
+				xenpv_xenbus_switch_state(xdev, XenbusStateClosed);
+				xenpv_xenbus_switch_state(xdev,
+							  XenbusStateInitialising);
+			}
+			break;
+		}
 		xenpv_net_teardown(info);
 		xenpv_xenbus_switch_state(xdev, XenbusStateClosed);
 		break;

@@ -490,39 +490,38 @@ static int xenpv_net_change_mtu(struct net_device *ndev, int mtu)
 	return 0;
 }
 
+/* A consistent snapshot of one direction's counters, in stat_names order. */
+static void xenpv_net_read_stats(struct xenpv_net_stats *st, u64 *v)
+{
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&st->syncp);
+		v[0] = u64_stats_read(&st->packets);
+		v[1] = u64_stats_read(&st->bytes);
+		v[2] = u64_stats_read(&st->errors);
+		v[3] = u64_stats_read(&st->dropped);
+	} while (u64_stats_fetch_retry(&st->syncp, start));
+}
+
 static void xenpv_net_get_stats64(struct net_device *ndev,
 				  struct rtnl_link_stats64 *tot)
 {
 	struct xenpv_net_info *info = netdev_priv(ndev);
-	struct xenpv_net_stats *st;
-	unsigned int i, start;
-	u64 p, b, e, d;
+	unsigned int i;
+	u64 v[4];
 
 	for (i = 0; info->queues && i < info->nr_queues; i++) {
-		st = &info->queues[i].rx_stats;
-		do {
-			start = u64_stats_fetch_begin(&st->syncp);
-			p = u64_stats_read(&st->packets);
-			b = u64_stats_read(&st->bytes);
-			e = u64_stats_read(&st->errors);
-			d = u64_stats_read(&st->dropped);
-		} while (u64_stats_fetch_retry(&st->syncp, start));
-		tot->rx_packets += p;
-		tot->rx_bytes += b;
-		tot->rx_errors += e;
-		tot->rx_dropped += d;
-		st = &info->queues[i].tx_stats;
-		do {
-			start = u64_stats_fetch_begin(&st->syncp);
-			p = u64_stats_read(&st->packets);
-			b = u64_stats_read(&st->bytes);
-			e = u64_stats_read(&st->errors);
-			d = u64_stats_read(&st->dropped);
-		} while (u64_stats_fetch_retry(&st->syncp, start));
-		tot->tx_packets += p;
-		tot->tx_bytes += b;
-		tot->tx_errors += e;
-		tot->tx_dropped += d;
+		xenpv_net_read_stats(&info->queues[i].rx_stats, v);
+		tot->rx_packets += v[0];
+		tot->rx_bytes += v[1];
+		tot->rx_errors += v[2];
+		tot->rx_dropped += v[3];
+		xenpv_net_read_stats(&info->queues[i].tx_stats, v);
+		tot->tx_packets += v[0];
+		tot->tx_bytes += v[1];
+		tot->tx_errors += v[2];
+		tot->tx_dropped += v[3];
 	}
 }
 
@@ -573,22 +572,13 @@ static void xenpv_net_get_ethtool_stats(struct net_device *ndev,
 					struct ethtool_stats *stats, u64 *data)
 {
 	struct xenpv_net_info *info = netdev_priv(ndev);
-	struct xenpv_net_stats *st;
-	unsigned int i, d, start;
+	unsigned int i;
 
 	for (i = 0; i < info->nr_queues; i++) {
-		for (d = 0; d < 2; d++) {
-			st = d ? &info->queues[i].tx_stats :
-				 &info->queues[i].rx_stats;
-			do {
-				start = u64_stats_fetch_begin(&st->syncp);
-				data[0] = u64_stats_read(&st->packets);
-				data[1] = u64_stats_read(&st->bytes);
-				data[2] = u64_stats_read(&st->errors);
-				data[3] = u64_stats_read(&st->dropped);
-			} while (u64_stats_fetch_retry(&st->syncp, start));
-			data += ARRAY_SIZE(xenpv_net_stat_names);
-		}
+		xenpv_net_read_stats(&info->queues[i].rx_stats, data);
+		data += ARRAY_SIZE(xenpv_net_stat_names);
+		xenpv_net_read_stats(&info->queues[i].tx_stats, data);
+		data += ARRAY_SIZE(xenpv_net_stat_names);
 	}
 }
 

@@ -361,3 +361,86 @@ int xenpv_grant_ring_free(void *vaddr, unsigned int nr_pages,
 }
 
 XENPV_EXPORT(xenpv_grant_ring_free);
+
+/**
+ * xenpv_grant_pages_alloc() - allocate pages and grant each one
+ * @domid: the backend
+ * @nr: how many pages
+ * @readonly: grant them read-only (data the backend only reads)
+ * @pages: @nr entries, the pages, on success
+ * @refs: @nr entries, their refs, on success
+ *
+ * For data pages a frontend keeps granted for a connection's life. Each
+ * page is allocated on its own and zeroed, so nothing the guest kept in
+ * it before reaches the backend. The table grows first, so that granting
+ * never runs out of refs half way. On failure nothing is left: every entry
+ * of @pages is NULL and every ref XENPV_GRANT_NO_REF. Undo with
+ * xenpv_grant_pages_free().
+ *
+ * Context: process context, may sleep; takes the table lock.
+ * Return: 0, -ENOMEM, or the error of growing the table or of granting.
+ */
+int xenpv_grant_pages_alloc(domid_t domid, unsigned int nr, bool readonly,
+			    struct page **pages, grant_ref_t *refs)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < nr; i++) {
+		pages[i] = NULL;
+		refs[i] = XENPV_GRANT_NO_REF;
+	}
+	rc = xenpv_grant_grow(nr);
+	if (rc)
+		return rc;
+	for (i = 0; i < nr; i++) {
+		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!pages[i]) {
+			rc = -ENOMEM;
+			goto err_free_pages;
+		}
+		rc = xenpv_grant_page(domid, xenpv_page_to_gfn(pages[i]),
+				      readonly, &refs[i]);
+		if (rc) {
+			refs[i] = XENPV_GRANT_NO_REF;
+			goto err_free_pages;
+		}
+	}
+	return 0;
+
+err_free_pages:
+	xenpv_grant_pages_free(nr, pages, refs);
+	return rc;
+}
+
+XENPV_EXPORT(xenpv_grant_pages_alloc);
+
+/**
+ * xenpv_grant_pages_free() - revoke and free pages granted one by one
+ * @nr: entries in @pages and @refs
+ * @pages: from xenpv_grant_pages_alloc(); NULL entries are skipped
+ * @refs: their refs; a page without one (XENPV_GRANT_NO_REF) is freed
+ *
+ * A page the backend still maps is freed when its grant is gone (see
+ * xenpv_grant_revoke()); it is never reused. Afterwards every entry of
+ * @pages is NULL and every ref XENPV_GRANT_NO_REF, so calling it again,
+ * or on a partly set up array, is safe.
+ *
+ * Context: any; takes the table lock.
+ */
+void xenpv_grant_pages_free(unsigned int nr, struct page **pages,
+			    grant_ref_t *refs)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		if (pages[i] && refs[i] != XENPV_GRANT_NO_REF)
+			xenpv_grant_revoke(refs[i], pages[i]);
+		else if (pages[i])
+			__free_page(pages[i]);
+		pages[i] = NULL;
+		refs[i] = XENPV_GRANT_NO_REF;
+	}
+}
+
+XENPV_EXPORT(xenpv_grant_pages_free);

@@ -763,6 +763,67 @@ static void grant_ring_alloc_free(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gt_stats().refs_deferred, 0u);
 }
 
+/*
+ * Pages granted one by one: zeroed, each granted with the asked access;
+ * a failure half way leaves nothing behind; freeing defers only the page
+ * the backend still maps.
+ */
+static void grant_pages_alloc_free(struct kunit *test)
+{
+	struct gt_ctx *c = test->priv;
+	unsigned int i, n = GT_PER_FRAME + 1;
+	struct page *pages[6], *mapped, **pp;
+	grant_ref_t refs[6], *rr;
+	int h;
+
+	pp = kunit_kcalloc(test, n, sizeof(*pp), GFP_KERNEL);
+	rr = kunit_kcalloc(test, n, sizeof(*rr), GFP_KERNEL);
+	gt_start(test, 0, 1);
+	for (i = 0; i < 6; i++)
+		pages[i] = (struct page *)1;	/* must be overwritten */
+	KUNIT_ASSERT_EQ(test, xenpv_grant_pages_alloc(GT_BACKEND, 6, true,
+						      pages, refs), 0);
+	KUNIT_EXPECT_EQ(test, gt_stats().refs_in_use, 6u);
+	for (i = 0; i < 6; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		KUNIT_EXPECT_EQ(test, gt_entry(test, refs[i])->frame,
+				(u32)xenpv_page_to_gfn(pages[i]));
+		KUNIT_EXPECT_EQ(test, gt_entry(test, refs[i])->domid,
+				(domid_t)GT_BACKEND);
+		KUNIT_EXPECT_EQ(test, gt_entry(test, refs[i])->flags,
+				(u16)(GTF_permit_access | GTF_readonly));
+		KUNIT_EXPECT_TRUE(test, !memchr_inv(page_address(pages[i]), 0,
+						    PAGE_SIZE));
+	}
+	/* The backend keeps page 4 mapped: it alone waits. */
+	h = xenpv_sim_grant_map(c->sim, GT_BACKEND, refs[4], false, &mapped);
+	KUNIT_ASSERT_GE(test, h, 0);
+	KUNIT_EXPECT_PTR_EQ(test, mapped, pages[4]);
+	xenpv_grant_pages_free(6, pages, refs);
+	KUNIT_EXPECT_EQ(test, gt_stats().refs_in_use, 0u);
+	KUNIT_EXPECT_EQ(test, gt_stats().refs_deferred, 1u);
+	for (i = 0; i < 6; i++) {
+		KUNIT_EXPECT_NULL(test, pages[i]);
+		KUNIT_EXPECT_EQ(test, refs[i], XENPV_GRANT_NO_REF);
+	}
+	/* Again is harmless. */
+	xenpv_grant_pages_free(6, pages, refs);
+	KUNIT_EXPECT_EQ(test, xenpv_sim_grant_unmap(c->sim, h), GNTST_okay);
+	KUNIT_EXPECT_EQ(test, xenpv_grant_retry_deferred(), 0u);
+	KUNIT_EXPECT_EQ(test, gt_stats().refs_deferred, 0u);
+
+	/* More than the table can ever hold (one BAR frame): nothing kept. */
+	KUNIT_ASSERT_NOT_NULL(test, pp);
+	KUNIT_ASSERT_NOT_NULL(test, rr);
+	KUNIT_EXPECT_LT(test, xenpv_grant_pages_alloc(GT_BACKEND, n, false,
+						      pp, rr), 0);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_NULL(test, pp[i]);
+		KUNIT_EXPECT_EQ(test, rr[i], XENPV_GRANT_NO_REF);
+	}
+	KUNIT_EXPECT_EQ(test, gt_stats().refs_in_use, 0u);
+}
+
 /* ---- bad input ---- */
 
 static void grant_bad_input_before_init(struct kunit *test)
@@ -855,6 +916,7 @@ static struct kunit_case grant_cases[] = {
 	KUNIT_CASE(grant_readonly_access),
 	KUNIT_CASE(grant_writable_access),
 	KUNIT_CASE(grant_revoke_unmapped_frees_now),
+	KUNIT_CASE(grant_pages_alloc_free),
 	KUNIT_CASE(grant_revoke_defers_until_unmap),
 	KUNIT_CASE(grant_revoke_work_frees),
 	KUNIT_CASE(grant_revoke_never_unmapped),

@@ -128,6 +128,13 @@ int xenpv_grant_page(domid_t domid, unsigned long gfn, bool readonly,
 int xenpv_grant_end_access(grant_ref_t ref);
 int xenpv_grant_revoke(grant_ref_t ref, struct page *page);
 
+/* Pages granted one by one, for a connection's life. */
+#define XENPV_GRANT_NO_REF	((grant_ref_t)~0U)	/* none held */
+int xenpv_grant_pages_alloc(domid_t domid, unsigned int nr, bool readonly,
+			    struct page **pages, grant_ref_t *refs);
+void xenpv_grant_pages_free(unsigned int nr, struct page **pages,
+			    grant_ref_t *refs);
+
 /* Shared rings of one or more pages. */
 int xenpv_grant_ring_alloc(domid_t domid, unsigned int nr_pages, gfp_t gfp,
 			   void **vaddr, grant_ref_t *refs);

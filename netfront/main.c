@@ -49,7 +49,6 @@ MODULE_PARM_DESC(max_queues, "Most queues per interface (default 8; at most the 
 
 #define TX_SIZE		__CONST_RING_SIZE(xen_netif_tx, PAGE_SIZE)
 #define RX_SIZE		__CONST_RING_SIZE(xen_netif_rx, PAGE_SIZE)
-#define NO_REF		((grant_ref_t)~0U)
 /* Responses copied out at once: a packet's longest chain. */
 #define RX_CHAIN	(XENPV_NET_MAX_SLOTS + XENPV_NET_MAX_EXTRAS)
 
@@ -600,50 +599,6 @@ static const struct ethtool_ops xenpv_net_ethtool_ops = {
 	.get_ethtool_stats = xenpv_net_get_ethtool_stats,
 };
 
-/* Grant one page per slot; @readonly for tx. */
-static int xenpv_net_grant_pages(struct xenpv_net_info *info,
-				 struct page **pages, grant_ref_t *refs,
-				 unsigned int n, bool readonly)
-{
-	unsigned int i;
-	int rc;
-
-	for (i = 0; i < n; i++)
-		refs[i] = NO_REF;
-	rc = xenpv_grant_grow(n);
-	if (rc)
-		return rc;
-	for (i = 0; i < n; i++) {
-		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!pages[i])
-			return -ENOMEM;
-		rc = xenpv_grant_page(info->xdev->otherend_id,
-				      xenpv_page_to_gfn(pages[i]), readonly,
-				      &refs[i]);
-		if (rc) {
-			refs[i] = NO_REF;
-			return rc;
-		}
-	}
-	return 0;
-}
-
-static void xenpv_net_revoke_pages(struct page **pages, grant_ref_t *refs,
-				   unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		if (!pages[i])
-			continue;
-		if (refs[i] != NO_REF)
-			xenpv_grant_revoke(refs[i], pages[i]);	/* maybe later */
-		else
-			__free_page(pages[i]);
-		pages[i] = NULL;
-	}
-}
-
 static void xenpv_net_free_queue(struct xenpv_net_queue *q)
 {
 	if (q->napi_enabled)
@@ -670,8 +625,9 @@ static void xenpv_net_free_queue(struct xenpv_net_queue *q)
 		xenpv_grant_ring_free(q->rx_va, 1, &q->rx_ring_ref);
 	q->tx_va = NULL;
 	q->rx_va = NULL;
-	xenpv_net_revoke_pages(q->tx_pages, q->tx_refs, TX_SIZE);
-	xenpv_net_revoke_pages(q->rx_pages, q->rx_refs, RX_SIZE);
+	/* The backend may still map a page: revoked, never reused. */
+	xenpv_grant_pages_free(TX_SIZE, q->tx_pages, q->tx_refs);
+	xenpv_grant_pages_free(RX_SIZE, q->rx_pages, q->rx_refs);
 }
 
 static int xenpv_net_setup_queue(struct xenpv_net_info *info, unsigned int i)
@@ -702,10 +658,11 @@ static int xenpv_net_setup_queue(struct xenpv_net_info *info, unsigned int i)
 	SHARED_RING_INIT((struct xen_netif_rx_sring *)q->rx_va);
 	FRONT_RING_INIT(&q->rx, (struct xen_netif_rx_sring *)q->rx_va,
 			PAGE_SIZE);
-	rc = xenpv_net_grant_pages(info, q->tx_pages, q->tx_refs, TX_SIZE,
-				   true) ?:
-	     xenpv_net_grant_pages(info, q->rx_pages, q->rx_refs, RX_SIZE,
-				   false);
+	/* Read-only for tx, the backend only reads what we send. */
+	rc = xenpv_grant_pages_alloc(xdev->otherend_id, TX_SIZE, true,
+				     q->tx_pages, q->tx_refs) ?:
+	     xenpv_grant_pages_alloc(xdev->otherend_id, RX_SIZE, false,
+				     q->rx_pages, q->rx_refs);
 	if (rc)
 		return rc;
 	for (j = 0; j < TX_SIZE; j++)

@@ -77,9 +77,6 @@ void xenpv_blk_fill_discard(struct blkif_request *req, u64 id, u64 sector,
 void xenpv_blk_fill_other(struct blkif_request *req, u8 op, u64 id,
 			  u16 handle);
 
-/* A slot page not granted (yet). */
-#define XENPV_BLK_NO_REF	((grant_ref_t)~0U)
-
 /* No request in this slot: its expected response operation. */
 #define XENPV_BLK_SLOT_FREE	0xff
 

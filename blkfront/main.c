@@ -32,11 +32,13 @@
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/cpumask.h>
+#include <linux/debugfs.h>
 #include <linux/highmem.h>
 #include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -44,6 +46,7 @@
 #include <xenpv/compat.h>
 #include <xenpv/events.h>
 #include <xenpv/grant.h>
+#include <xenpv/hypervisor.h>
 #include <xenpv/xenbus.h>
 #include <xenpv/xenstore.h>
 
@@ -133,6 +136,7 @@ struct xenpv_blk_info {
 	unsigned int discard_gran, discard_align;
 	struct work_struct broken_work;
 	struct list_head minors_node;
+	struct dentry *debugfs;		/* the disk's ring state */
 };
 
 /* Per request: the status the completion reports. */
@@ -485,8 +489,12 @@ static blk_status_t xenpv_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_IOERR;
 	}
 	if (RING_FULL(&q->ring) || q->slots[rq->tag].rq) {
-		spin_unlock_irqrestore(&q->lock, flags);
+		/*
+		 * Stopped under the lock: the interrupt handler restarts it
+		 * after taking responses, so it cannot do that in between.
+		 */
 		blk_mq_stop_hw_queue(hctx);
+		spin_unlock_irqrestore(&q->lock, flags);
 		return BLK_STS_DEV_RESOURCE;
 	}
 	blk_mq_start_request(rq);
@@ -524,8 +532,8 @@ static const struct block_device_operations xenpv_blk_fops = {
 /* Free a queue's ring, event channel and slot pages (process context). */
 static void xenpv_blk_free_queue(struct xenpv_blk_queue *q, unsigned int npages)
 {
-	unsigned int i, j, per_slot = q->info->feat.max_segs +
-				     q->info->feat.ind_pages;
+	unsigned int per_slot = q->info->feat.max_segs +
+				q->info->feat.ind_pages;
 
 	if (q->irq > 0)
 		xenpv_unbind_from_irqhandler(q->irq, q);
@@ -536,18 +544,10 @@ static void xenpv_blk_free_queue(struct xenpv_blk_queue *q, unsigned int npages)
 	if (q->ring_va)
 		xenpv_grant_ring_free(q->ring_va, npages, q->ring_refs);
 	q->ring_va = NULL;
-	for (i = 0; q->slots && i < q->depth; i++) {
-		for (j = 0; j < per_slot && q->slots[i].pages; j++) {
-			if (!q->slots[i].pages[j])
-				continue;
-			/* The backend may still map it: revoke, never reuse. */
-			if (q->slots[i].refs[j] != XENPV_BLK_NO_REF)
-				xenpv_grant_revoke(q->slots[i].refs[j],
-						   q->slots[i].pages[j]);
-			else
-				__free_page(q->slots[i].pages[j]);
-		}
-	}
+	/* The backend may still map a page: revoked, never reused. */
+	if (q->slots && q->slots[0].pages && q->slots[0].refs)
+		xenpv_grant_pages_free(q->depth * per_slot, q->slots[0].pages,
+				       q->slots[0].refs);
 	if (q->slots) {
 		kvfree(q->slots[0].pages);
 		kvfree(q->slots[0].refs);
@@ -566,43 +566,26 @@ static int xenpv_blk_alloc_slots(struct xenpv_blk_queue *q)
 	struct page **pages;
 	grant_ref_t *refs;
 	unsigned int i, n = q->depth * per_slot;
-	int rc;
 
+	/* On failure xenpv_blk_free_queue() frees what is attached. */
 	q->slots = kcalloc(q->depth, sizeof(*q->slots), GFP_KERNEL);
+	if (!q->slots)
+		return -ENOMEM;
 	q->slot_op = kmalloc(q->depth, GFP_KERNEL);
 	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL);
 	refs = kvmalloc_array(n, sizeof(*refs), GFP_KERNEL);
-	if (q->slots) {
-		q->slots[0].pages = pages;
-		q->slots[0].refs = refs;
-	}
-	if (!q->slots || !q->slot_op || !pages || !refs)
+	q->slots[0].pages = pages;
+	q->slots[0].refs = refs;
+	if (!q->slot_op || !pages || !refs)
 		return -ENOMEM;
 	memset(q->slot_op, XENPV_BLK_SLOT_FREE, q->depth);
-	for (i = 0; i < n; i++)
-		refs[i] = XENPV_BLK_NO_REF;
 	for (i = 0; i < q->depth; i++) {
 		q->slots[i].pages = pages + i * per_slot;
 		q->slots[i].refs = refs + i * per_slot;
 	}
-	/* Grants are taken below without sleeping: map the frames first. */
-	rc = xenpv_grant_grow(n);
-	if (rc)
-		return rc;
-	for (i = 0; i < n; i++) {
-		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!pages[i])
-			return -ENOMEM;
-		/* Writable: reads land in it, persistent backends map it rw. */
-		rc = xenpv_grant_page(info->xdev->otherend_id,
-				      xenpv_page_to_gfn(pages[i]), false,
-				      &refs[i]);
-		if (rc) {
-			refs[i] = XENPV_BLK_NO_REF;
-			return rc;
-		}
-	}
-	return 0;
+	/* Writable: reads land in them, persistent backends map them rw. */
+	return xenpv_grant_pages_alloc(info->xdev->otherend_id, n, false,
+				       pages, refs);
 }
 
 static int xenpv_blk_setup_queue(struct xenpv_blk_info *info, unsigned int i)
@@ -849,6 +832,39 @@ static struct gendisk *xenpv_blk_alloc_disk(struct xenpv_blk_info *info)
 #endif
 }
 
+/* debugfs xenpv/blkfront/<disk>: each queue's ring indexes, for hangs. */
+static struct dentry *xenpv_blk_debugfs;
+
+static int xenpv_blk_debug_show(struct seq_file *m, void *unused)
+{
+	struct xenpv_blk_info *info = m->private;
+	struct xenpv_blk_queue *q;
+	unsigned int i, j, busy;
+	unsigned long flags;
+
+	seq_printf(m, "state %d, %u queue(s) of %u slots\n", READ_ONCE(info->state),
+		   info->feat.nr_queues, info->queues ? info->queues[0].depth : 0);
+	for (i = 0; info->queues && i < info->feat.nr_queues; i++) {
+		q = &info->queues[i];
+		spin_lock_irqsave(&q->lock, flags);
+		for (j = 0, busy = 0; q->slot_op && j < q->depth; j++)
+			busy += q->slot_op[j] != XENPV_BLK_SLOT_FREE;
+		seq_printf(m, "q%u: irq %d port %u busy %u; ours: req_prod_pvt %u rsp_cons %u",
+			   i, q->irq, q->evtchn, busy, q->ring.req_prod_pvt,
+			   q->ring.rsp_cons);
+		if (q->ring.sring)
+			seq_printf(m, "; shared: req_prod %u req_event %u rsp_prod %u rsp_event %u",
+				   READ_ONCE(q->ring.sring->req_prod),
+				   READ_ONCE(q->ring.sring->req_event),
+				   READ_ONCE(q->ring.sring->rsp_prod),
+				   READ_ONCE(q->ring.sring->rsp_event));
+		seq_putc(m, '\n');
+		spin_unlock_irqrestore(&q->lock, flags);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(xenpv_blk_debug);
+
 static int xenpv_blk_create_disk(struct xenpv_blk_info *info)
 {
 	struct gendisk *gd;
@@ -887,6 +903,9 @@ static int xenpv_blk_create_disk(struct xenpv_blk_info *info)
 	rc = add_disk(gd);
 	if (rc)
 		goto err_disk;
+	info->debugfs = debugfs_create_file(info->disk_name, 0400,
+					    xenpv_blk_debugfs, info,
+					    &xenpv_blk_debug_fops);
 	return 0;
 
 err_disk:
@@ -948,6 +967,8 @@ static void xenpv_blk_teardown(struct xenpv_blk_info *info, bool closed)
 	unsigned int i;
 
 	cancel_work_sync(&info->broken_work);
+	debugfs_remove(info->debugfs);	/* waits for its readers */
+	info->debugfs = NULL;
 	xenpv_blk_set_state(info, XENPV_BLK_DISCONNECTED);
 	for (i = 0; info->queues && i < info->feat.nr_queues; i++) {
 		if (info->queues[i].irq > 0)
@@ -1129,15 +1150,19 @@ static int __init xenpv_blk_init(void)
 			return rc;
 		xenpv_blk_major = rc;
 	}
+	xenpv_blk_debugfs = debugfs_create_dir("blkfront", xenpv_debugfs_dir());
 	rc = xenpv_register_frontend(&xenpv_blk_driver);
-	if (rc)
+	if (rc) {
+		debugfs_remove(xenpv_blk_debugfs);
 		unregister_blkdev(xenpv_blk_major, "xvd");
+	}
 	return rc;
 }
 
 static void __exit xenpv_blk_exit(void)
 {
 	xenpv_unregister_frontend(&xenpv_blk_driver);
+	debugfs_remove(xenpv_blk_debugfs);
 	unregister_blkdev(xenpv_blk_major, "xvd");
 }
 

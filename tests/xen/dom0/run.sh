@@ -133,6 +133,12 @@ dom0_request() {
 			xl block-attach "$g" "format=raw,vdev=${arg:-xvdb},access=rw,script=/payload/dom0/block,target=$lo"
 		;;
 	block-detach) xl block-detach $f "$g" "${arg:-xvdb}" ;;
+	block-grow)
+		# 32 MB more; blkback notices at its next request.
+		img="$XTB/$g-${arg:-xvdb}.img"
+		lo=$(losetup -j "$img" | cut -d: -f1) && [ -n "$lo" ] &&
+			truncate -s +32M "$img" && losetup -c "$lo"
+		;;
 	network-attach)
 		xl network-attach "$g" bridge=xenbr0 script=/payload/dom0/vif type=vif \
 			"mac=00:16:3e:00:01:$(printf %02x "$(cat "$XTB/$g.domid")")"
@@ -230,9 +236,77 @@ guest_overdue() {
 	fi
 }
 
+# make bench (BENCH_ROUNDS > 0): the guests boot together, then take
+# turns, one round each, in the order dut ref, ref dut, dut ref, ... so
+# that neither always runs first. A guest ends a round by printing
+# "@@B done <round>" (round 0: ready) and sleeping; dom0 pauses it there
+# and unpauses it for its next turn, so no round shares the CPU. If a
+# guest goes away, the others are let go.
+BENCH_SCHED=
+bench_cur=
+if [ "${BENCH_ROUNDS:-0}" -gt 0 ]; then
+	r=1
+	fwd=$GUESTS rev=
+	for g in $GUESTS; do rev="$g $rev"; done
+	while [ "$r" -le "$BENCH_ROUNDS" ]; do
+		if [ $((r % 2)) = 1 ]; then o=$fwd; else o=$rev; fi
+		for g in $o; do BENCH_SCHED="$BENCH_SCHED $g:$r"; done
+		r=$((r + 1))
+	done
+fi
+
+# bench_done <guest>: how many "@@B done" lines it printed
+bench_done() {
+	grep -c '@@B done' "$XTB/$1.serial" 2>/dev/null
+}
+
+bench_release() { # <why>: stop scheduling, let every guest run to its end
+	BENCH_SCHED= bench_cur=released
+	for g in $GUESTS; do xl unpause "$g" 2>/dev/null; done
+	mark "bench-released $1"
+}
+
+bench_next() {
+	set -- $BENCH_SCHED
+	[ $# -gt 0 ] || { bench_release "all rounds done"; return; }
+	bench_cur=$1
+	shift
+	BENCH_SCHED="$*"
+	bench_t0=$(cut -d. -f1 /proc/uptime)
+	xl unpause "${bench_cur%:*}"
+}
+
+# bench_step <running guests>: called every second while guests run. No
+# xl here but pause/unpause: every xl run costs dom0, the backends' CPU.
+bench_step() {
+	[ "${BENCH_ROUNDS:-0}" -gt 0 ] && [ "$bench_cur" != released ] || return 0
+	for g in $GUESTS; do
+		case " $* " in
+		*" $g "*) ;;
+		*) bench_release "$g is gone"; return ;;
+		esac
+	done
+	if [ -z "$bench_cur" ]; then
+		ready=0
+		for g in $GUESTS; do
+			[ "$(bench_done "$g")" -ge 1 ] || continue
+			eval "p=\${paused_$g:-}"
+			[ -n "$p" ] || { xl pause "$g"; eval "paused_$g=1"; }
+			ready=$((ready + 1))
+		done
+		[ "$ready" = "$(echo $GUESTS | wc -w)" ] && bench_next
+		return 0
+	fi
+	g=${bench_cur%:*} r=${bench_cur#*:}
+	[ "$(bench_done "$g")" -gt "$r" ] || return 0
+	xl pause "$g"
+	mark "bench-turn $g $r $(($(cut -d. -f1 /proc/uptime) - bench_t0))"
+	bench_next
+}
+
 # Run guests (all at once if PARALLEL=1, else one after another) and wait.
 run_guests() { # <names...>
-	running=""
+	running="" tick=0
 	for g in "$@"; do
 		eval "retried_$g=0"
 		start_guest "$g" && running="$running $g"
@@ -241,7 +315,14 @@ run_guests() { # <names...>
 		sleep 1
 		still=""
 		t=$(cut -d. -f1 /proc/uptime)
+		tick=$((tick + 1))
 		for g in $running; do
+			# Benchmarks: xl (heavy for dom0) every 5 s only.
+			if [ "${BENCH_ROUNDS:-0}" -gt 0 ] && [ $((tick % 5)) != 0 ] &&
+				[ "$bench_cur" != released ]; then
+				still="$still $g"
+				continue
+			fi
 			if xl domid "$g" >/dev/null 2>&1; then
 				guest_overdue "$g" "$t"
 				if [ -n "$why" ]; then
@@ -265,6 +346,7 @@ run_guests() { # <names...>
 			mark "guest-gone $g $(end_reason "$g")"
 		done
 		running=$still
+		bench_step $running
 	done
 }
 

@@ -79,6 +79,7 @@ frontends_load() {
 #   block-attach [vdev]   a new 64 MB disk (default xvdb)
 #   block-detach [vdev [force]]   (default xvdb; force: xl -f, for a
 #                         device no frontend will close)
+#   block-grow [vdev]     32 MB more for a disk block-attach made
 #   network-attach        a second vif on the bridge
 #   network-detach [idx]  (default 1; xl 4.17 has no -f here)
 #   sysrq <key>           xl sysrq
@@ -120,6 +121,7 @@ tools_run() { # <program> <args...>
 }
 fio() { tools_run fio "$@"; }
 iperf3() { tools_run iperf3 "$@"; }
+ethtool() { tools_run ../sbin/ethtool "$@"; }
 
 # net_up: eth0 up with the guest's address (init does it at boot; a
 # scenario that reloaded the frontends gets a new eth0). False if none.
@@ -188,4 +190,51 @@ blkfront_rules() {
 	chk hw_queues "$nq" "$(ls -d /sys/block/xvda/mq/*/ | wc -l)"
 	chk ring_slots 32 "$(cat /sys/block/xvda/mq/0/nr_tags)"
 	chk read_only 0 "$(cat /sys/block/xvda/ro)"
+}
+
+# netfront_rules: what mainline's netfront makes of eth0's backend keys,
+# as ethtool -k shows it, checked with chk (mismatches gather in $bad).
+# Shared by dut- and ref-netfront-ethtool. Needs the tools disk mounted.
+netfront_rules() {
+	net_up || fail "eth0 is not up"
+	export XENSTORED_PATH=/dev/xen/xenbus
+	be=$(xenstore-read device/vif/0/backend) || fail "cannot read eth0's backend path"
+	bk() { xenstore-read "$be/$1" 2>/dev/null || echo "$2"; }
+	onoff() { [ "$1" = 1 ] && echo on || echo off; }
+	sg=$(bk feature-sg 0)
+	t4=$(bk feature-gso-tcpv4 0)
+	t6=$(bk feature-gso-tcpv6 0)
+	c6=$(bk feature-ipv6-csum-offload 0)
+	echo "backend: sg $sg gso-tcpv4 $t4 gso-tcpv6 $t6 ipv6-csum $c6"
+	k=$(ethtool -k eth0) || fail "ethtool -k eth0 failed"
+	kf() { echo "$k" | sed -n "s/^[[:space:]]*$1: \([a-z]*\).*/\1/p" | head -n 1; }
+	bad=""
+	chk() { # <key> <expected> <actual>
+		[ "$2" = "$3" ] || bad="$bad $1(want '$2' got '$3')"
+	}
+	# The kernel drops TSO without scatter-gather or the checksum offload.
+	chk scatter-gather "$(onoff "$sg")" "$(kf scatter-gather)"
+	chk tx-checksum-ipv4 on "$(kf tx-checksum-ipv4)"
+	chk tx-checksum-ipv6 "$(onoff "$c6")" "$(kf tx-checksum-ipv6)"
+	chk rx-checksumming on "$(kf rx-checksumming)"
+	chk tx-tcp-segmentation "$(onoff $((sg && t4)))" "$(kf tx-tcp-segmentation)"
+	chk tx-tcp6-segmentation "$(onoff $((sg && t6 && c6)))" "$(kf tx-tcp6-segmentation)"
+	chk generic-receive-offload on "$(kf generic-receive-offload)"
+	chk link yes "$(ethtool eth0 | sed -n 's/.*Link detected: //p')"
+}
+
+# blk_diag <disk>: what a disk that stopped answering looks like, for the
+# log: requests in flight, our ring indexes (xenpv-blkfront's debugfs),
+# interrupt counts, the block layer's view.
+blk_diag() {
+	grep -q " /sys/kernel/debug " /proc/mounts ||
+		mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	echo "diag: $1 inflight $(cat "/sys/block/$1/inflight")"
+	[ -f "/sys/kernel/debug/xenpv/blkfront/$1" ] &&
+		sed 's/^/diag: /' "/sys/kernel/debug/xenpv/blkfront/$1"
+	grep -E "xvd|blkif|xenpv" /proc/interrupts | tr -s ' ' | sed 's/^/diag: /'
+	for f in state busy dispatch; do
+		echo "diag: hctx0/$f: $(head -c 300 "/sys/kernel/debug/block/$1/hctx0/$f" 2>/dev/null | tr '\n' ' ')"
+	done
+	dmesg | tail -n 5 | sed 's/^/diag: /'
 }

@@ -13,7 +13,7 @@ ROOTFS_INCLUDE=xen-utils-4.17,qemu-system-xen,iproute2,kmod,busybox,xenstore-uti
 # The guests' tools disk (read-only, attached as xvdt): programs too large
 # for the initramfs, whose libraries would double its size.
 TOOLS_REV=1
-TOOLS_INCLUDE=fio,iperf3
+TOOLS_INCLUDE=fio,iperf3,ethtool
 # Small programs copied with their libraries into both guests' initramfs.
 GUEST_BINS="/usr/bin/xenstore /sbin/mke2fs /sbin/e2fsck"
 GUEST_XENSTORE_CMDS="ls read write list exists rm watch chmod"
@@ -164,7 +164,7 @@ prep_rootfs() {
 prep_tools_disk() {
 	local key dir tmp
 	key=$(printf '%s\n' "$TOOLS_REV" "$TOOLS_INCLUDE" "$(pkg_version fio)" \
-		"$(pkg_version iperf3)" | sha256sum | cut -c1-12)
+		"$(pkg_version iperf3)" "$(pkg_version ethtool)" | sha256sum | cut -c1-12)
 	dir=$CACHE_DIR/tools-$key
 	TOOLS_IMG=$dir/tools.img
 	[ -f "$dir/.done" ] && return 0

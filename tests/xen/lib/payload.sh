@@ -68,8 +68,10 @@ select_items() {
 		return 0
 	fi
 	if [ "$mode" = bench ]; then
-		ITEMS_dut=("bench-dut $XT_DIR/guest/bench.sh ${XENPV_BENCH_TIMEOUT:-900}")
-		ITEMS_ref=("bench-ref $XT_DIR/guest/bench.sh ${XENPV_BENCH_TIMEOUT:-900}")
+		# Each guest waits, paused, while the other runs its rounds.
+		tmo=${XENPV_BENCH_TIMEOUT:-$((BENCH_ROUNDS * 400 + 300))}
+		ITEMS_dut=("bench-dut $XT_DIR/guest/bench.sh $tmo")
+		ITEMS_ref=("bench-ref $XT_DIR/guest/bench.sh $tmo")
 		return 0
 	fi
 	want=${XENPV_SCENARIOS-}
@@ -171,6 +173,7 @@ make_guest_initrd() {
 	if [ "$MODE" = bench ]; then
 		mkdir -p "$tmp/etc/xentb/bench"
 		cp "$XT_DIR"/bench/*.sh "$tmp/etc/xentb/bench/"
+		echo "$BENCH_ROUNDS" >"$tmp/etc/xentb/bench/rounds"
 	fi
 	: >"$tmp/etc/xentb/list"
 	for item in "${items[@]}"; do
@@ -200,6 +203,9 @@ guest_timeout() {
 # make_payload: sets PAYLOAD_IMG and GUESTS
 make_payload() {
 	local dir=$OUT_DIR/payload g gt=0 t item name file tmo
+	local parallel=${XENPV_TB_PARALLEL:-0} rounds=0
+	# Benchmark guests boot together, then take turns (dom0/run.sh).
+	[ "$MODE" = bench ] && parallel=1 rounds=$BENCH_ROUNDS
 	GUESTS=()
 	[ ${#ITEMS_dut[@]} -gt 0 ] && GUESTS+=(dut)
 	[ ${#ITEMS_ref[@]} -gt 0 ] && GUESTS+=(ref)
@@ -224,7 +230,8 @@ make_payload() {
 		GUESTS="${GUESTS[*]}"
 		GUEST_BOOT_LIMIT=$T_GUEST_BOOT
 		GUEST_IDLE=$GUEST_IDLE
-		PARALLEL=${XENPV_TB_PARALLEL:-0}
+		PARALLEL=$parallel
+		BENCH_ROUNDS=$rounds
 		GUEST_TIMEOUT=$gt
 		GUEST_MEM=${XENPV_TB_GUEST_MEM:-512}
 		DISK_MB=128

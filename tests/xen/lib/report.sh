@@ -225,35 +225,93 @@ fig() {
 	echo -
 }
 
-# bench_ratio <metric> <ref> <dut>: xenpv's speed relative to mainline's,
-# > 1 when xenpv is faster: dut/ref, or ref/dut for times (_ms, _us).
-bench_ratio() {
-	awk -v k="$1" -v r="$2" -v d="$3" 'BEGIN {
-		if (r !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/ || r + 0 == 0 || d + 0 == 0) { print "-"; exit }
-		if (k ~ /_(ms|us)$/) printf "%.2f", r / d; else printf "%.2f", d / r }'
+# figs <item> <key>: every value of one figure (one per round), on one line
+figs() {
+	local kv v=""
+	while IFS= read -r kv; do
+		[ "${kv%%=*}" = "$2" ] && v+="${kv#*=} "
+	done <<<"${S_FIG[$1]:-}"
+	echo "$v"
 }
 
-# print_bench_report: the table, and build/xen/bench.json
+# bench_stats <metric> <ref values> <dut values>: one line
+# "<ref median> <dut median> <ratio of medians> <lowest round ratio>
+# <highest round ratio>". The ratio is xenpv's speed relative to mainline's,
+# > 1 when xenpv is faster: dut/ref, or ref/dut for times (_ms, _us). Round
+# i of one guest is paired with round i of the other; "-" where nothing is
+# numeric.
+bench_stats() {
+	awk -v k="$1" -v rs="$2" -v ds="$3" '
+	function med(a, n,   i, j, t) {
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	function num(x) { return x ~ /^[0-9]+(\.[0-9]+)?$/ }
+	function ratio(r, d) {
+		if (!num(r) || !num(d) || r + 0 == 0 || d + 0 == 0) return ""
+		return k ~ /_(ms|us)$/ ? r / d : d / r
+	}
+	function fmt(x) { return x == int(x) && x >= 100 ? sprintf("%d", x) : sprintf("%.3g", x) }
+	BEGIN {
+		nr = split(rs, r, " "); nd = split(ds, d, " ")
+		for (i = 1; i <= nr; i++) if (num(r[i])) rv[++a] = r[i] + 0
+		for (i = 1; i <= nd; i++) if (num(d[i])) dv[++b] = d[i] + 0
+		rm = a ? med(rv, a) : "-"; dm = b ? med(dv, b) : "-"
+		if (!a) rm = nr ? r[1] : "-"
+		if (!b) dm = nd ? d[1] : "-"
+		q = ratio(rm, dm)
+		lo = hi = ""
+		for (i = 1; i <= nr && i <= nd; i++) {
+			x = ratio(r[i], d[i])
+			if (x == "") continue
+			if (lo == "" || x < lo) lo = x
+			if (hi == "" || x > hi) hi = x
+		}
+		printf "%s %s %s %s %s\n", (a ? fmt(rm) : rm), (b ? fmt(dm) : dm),
+			(q == "" ? "-" : sprintf("%.2f", q)),
+			(lo == "" ? "-" : sprintf("%.2f", lo)), (hi == "" ? "-" : sprintf("%.2f", hi))
+	}'
+}
+
+# json_list <values>: a JSON array of strings
+json_list() {
+	local v out="" sep=""
+	for v in $1; do
+		out+="$sep\"$v\""
+		sep=", "
+	done
+	echo "[$out]"
+}
+
+# print_bench_report: the table (medians of the rounds), and
+# build/xen/bench.json (every round's figure too)
 print_bench_report() {
-	local k keys r d q json=$OUT_DIR/bench.json sep=""
-	keys=$(printf '%s' "${S_FIG[bench-ref]:-}${S_FIG[bench-dut]:-}" | cut -d= -f1 | awk 'NF && !s[$0]++')
+	local k keys rv dv r d q lo hi g json=$OUT_DIR/bench.json sep=""
+	keys=$(printf '%s' "${S_FIG[bench-ref]:-}${S_FIG[bench-dut]:-}" | cut -d= -f1 | awk 'NF && $0 != "round_s" && !s[$0]++')
 	echo
-	echo "Benchmark: same dom0 backends, ref = mainline frontends, dut = xenpv"
-	printf '  %-30s %12s %12s %8s\n' metric mainline xenpv ratio
-	printf '{\n  "ratio": "xenpv speed / mainline speed (times: mainline / xenpv); > 1 = xenpv faster",\n  "metrics": {' >"$json"
+	echo "Benchmark: same dom0 backends, ref = mainline frontends, dut = xenpv;"
+	echo "median of $BENCH_ROUNDS rounds, the guests taking turns (the other one paused)"
+	printf '  %-30s %10s %10s %7s  %s\n' metric mainline xenpv ratio "round ratios"
+	printf '{\n  "ratio": "xenpv speed / mainline speed (times: mainline / xenpv); > 1 = xenpv faster",\n' >"$json"
+	printf '  "rounds": %s,\n  "metrics": {' "$BENCH_ROUNDS" >>"$json"
 	for k in $keys; do
-		r=$(fig bench-ref "$k")
-		d=$(fig bench-dut "$k")
-		q=$(bench_ratio "$k" "$r" "$d")
-		printf '  %-30s %12s %12s %8s\n' "$k" "$r" "$d" "$q"
-		printf '%s\n    "%s": {"mainline": "%s", "xenpv": "%s", "ratio": "%s"}' \
-			"$sep" "$k" "$r" "$d" "$q" >>"$json"
+		rv=$(figs bench-ref "$k")
+		dv=$(figs bench-dut "$k")
+		read -r r d q lo hi <<<"$(bench_stats "$k" "$rv" "$dv")"
+		printf '  %-30s %10s %10s %7s  %s\n' "$k" "$r" "$d" "$q" "$lo-$hi"
+		printf '%s\n    "%s": {"mainline": "%s", "xenpv": "%s", "ratio": "%s", "round_ratio_min": "%s", "round_ratio_max": "%s", "mainline_rounds": %s, "xenpv_rounds": %s}' \
+			"$sep" "$k" "$r" "$d" "$q" "$lo" "$hi" "$(json_list "$rv")" "$(json_list "$dv")" >>"$json"
 		sep=,
 	done
 	printf '\n  }\n}\n' >>"$json"
 	[ -n "$keys" ] || echo "  (no figures: see build/xen/logs/)"
 	echo "  (ratio > 1: xenpv faster; times (_ms, _us) compare the other way."
 	echo "   Nested TCG: compare the columns, not with real hardware.)"
+	# The guests measure their own rates: their clocks must agree with dom0's.
+	for g in ref dut; do
+		echo "  $g: clocksource $(d "$g.clocksource"); round seconds by its clock: $(figs "bench-$g" round_s)by dom0's: $(echo ${BENCH_DOM0_S[$g]:-})"
+	done
 	[ -n "$BROKEN" ] && echo "BROKEN: $BROKEN"
 	echo "Logs: build/xen/logs/   Report: build/xen/report.json, build/xen/bench.json"
 }

@@ -11,6 +11,7 @@ DOM0_CMDLINE="console=hvc0 earlyprintk=xen"
 T_XEN_BOOT=${XENPV_TB_T_BOOT:-240}  # QEMU start -> dom0 initramfs
 T_DOM0=${XENPV_TB_T_DOM0:-180}      # dom0 initramfs -> Xen tools up
 T_GUEST_BOOT=${XENPV_TB_T_GUEST:-300} # xl create -> guest PID 1
+BENCH_ROUNDS=${XENPV_BENCH_ROUNDS:-3} # make bench: rounds per guest
 # dom0 ends a guest whose serial output stays silent for GUEST_IDLE seconds
 # (payload.sh); the host's own per-guest limits are that plus GRACE, a
 # backstop in case dom0 itself is stuck.
@@ -26,6 +27,7 @@ declare -A S_RC=() S_DUR=() S_FIG=()
 # Guest state
 declare -A G_STAGE=() G_DEADLINE=() G_ACTIVE=() G_CREATED=() G_INIT=() G_CUR=()
 declare -A G_NOTE=() G_MODS=() G_ENDED=() INFO=() DINFO=()
+declare -A BENCH_DOM0_S=()
 STAGES=()      # "name seconds" in order, for the timing table
 BROKEN=""      # why the testbed itself failed, if it did
 RETRIES=()
@@ -246,6 +248,14 @@ on_dom0_marker() {
 		unset "G_ACTIVE[$a]"
 		G_ENDED[$a]=1
 		guest_ended_in_scenario "$a" "${c:-unknown}"
+		;;
+	bench-turn)
+		read -r a c d <<<"$b"
+		BENCH_DOM0_S[$a]+="$d"$'\n'
+		progress "bench: $a finished round $c (${d}s by dom0's clock)"
+		;;
+	bench-released)
+		log "dom0: bench guests released: $b"
 		;;
 	dom0-request)
 		log "dom0: request $b"

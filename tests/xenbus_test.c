@@ -320,6 +320,43 @@ static void xenbus_switch_state_and_fatal(struct kunit *test)
 	put_device(&dev->dev);
 }
 
+/*
+ * A reload with another layout: the keys of the old one go, the others
+ * stay, absent keys are no error.
+ */
+static void xenbus_rm_keys_old_layout(struct kunit *test)
+{
+	static const struct xenpv_xenbus_key keys[] = {
+		{ "ring-page-order", 0 }, { "ring-ref", 4 }, { "queue-", 2 },
+		{ "never-written", 0 },
+	};
+	struct xbt *t = test->priv;
+
+	xenpv_sim_xs_set(t->xs, XBT_HOME "/device/vtest/0/ring-page-order", "2");
+	xenpv_sim_xs_set(t->xs, XBT_HOME "/device/vtest/0/ring-ref0", "8");
+	xenpv_sim_xs_set(t->xs, XBT_HOME "/device/vtest/0/ring-ref3", "11");
+	xenpv_sim_xs_set(t->xs, XBT_HOME "/device/vtest/0/queue-1/ring-ref", "9");
+	xenpv_sim_xs_set(t->xs, XBT_HOME "/device/vtest/0/ring-ref", "12");
+	xenpv_sim_xs_set(t->xs, XBT_HOME "/device/vtest/0/ring-ref4", "13");
+
+	KUNIT_EXPECT_EQ(test, xenpv_xenbus_rm_keys(XENPV_XBT_NIL,
+						   "device/vtest/0", keys,
+						   ARRAY_SIZE(keys)), 0);
+	KUNIT_EXPECT_FALSE(test, xenpv_xs_exists(XENPV_XBT_NIL, "device/vtest/0",
+						 "ring-page-order"));
+	KUNIT_EXPECT_FALSE(test, xenpv_xs_exists(XENPV_XBT_NIL, "device/vtest/0",
+						 "ring-ref0"));
+	KUNIT_EXPECT_FALSE(test, xenpv_xs_exists(XENPV_XBT_NIL, "device/vtest/0",
+						 "ring-ref3"));
+	KUNIT_EXPECT_FALSE(test, xenpv_xs_exists(XENPV_XBT_NIL, "device/vtest/0",
+						 "queue-1"));
+	/* Not in the table, or past its count: kept. */
+	KUNIT_EXPECT_TRUE(test, xbt_node_is(t, XBT_HOME "/device/vtest/0/ring-ref",
+					    "12"));
+	KUNIT_EXPECT_TRUE(test, xbt_node_is(t, XBT_HOME "/device/vtest/0/ring-ref4",
+					    "13"));
+}
+
 static void xenbus_control_shutdown(struct kunit *test)
 {
 	struct xbt *t = test->priv;
@@ -376,6 +413,7 @@ static void xenbus_exit_withdraws_features(struct kunit *test)
 
 static struct kunit_case xenbus_cases[] = {
 	KUNIT_CASE(xenbus_scan_finds_devices),
+	KUNIT_CASE(xenbus_rm_keys_old_layout),
 	KUNIT_CASE(xenbus_hotplug_adds_and_removes),
 	KUNIT_CASE(xenbus_hotplug_long_node_path),
 	KUNIT_CASE(xenbus_bad_names_are_ignored),

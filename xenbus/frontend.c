@@ -224,3 +224,43 @@ void xenpv_xenbus_dev_fatal(struct xenpv_device *dev, int err,
 }
 
 XENPV_EXPORT(xenpv_xenbus_dev_fatal);
+
+/**
+ * xenpv_xenbus_rm_keys() - remove keys an earlier connection left
+ * @t: the transaction that publishes the new connection
+ * @dir: the frontend's directory
+ * @keys: the keys and numbered families to remove
+ * @n: entries in @keys
+ *
+ * A frontend's directory outlives its driver: after a reload with other
+ * parameters (fewer ring pages, one queue instead of several) the keys of
+ * the old layout are still there, and a backend that finds them uses them
+ * instead of the new ones. Remove every key the new layout does not write
+ * in the transaction that writes the new ones. Keys that do not exist are
+ * fine.
+ *
+ * Context: process context; sleeps.
+ * Return: 0, or the first error of xenpv_xs_rm().
+ */
+int xenpv_xenbus_rm_keys(struct xenpv_xs_transaction t, const char *dir,
+			 const struct xenpv_xenbus_key *keys, unsigned int n)
+{
+	unsigned int i, j;
+	char key[32];
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < max(keys[i].count, 1U); j++) {
+			if (keys[i].count)
+				snprintf(key, sizeof(key), "%s%u", keys[i].name, j);
+			else
+				strscpy(key, keys[i].name, sizeof(key));
+			rc = xenpv_xs_rm(t, dir, key);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+XENPV_EXPORT(xenpv_xenbus_rm_keys);

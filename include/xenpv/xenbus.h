@@ -109,6 +109,19 @@ void xenpv_xenbus_dev_fatal(struct xenpv_device *dev, int err,
 			    const char *fmt, ...);
 const char *xenpv_xenbus_strstate(enum xenbus_state state);
 
+/**
+ * struct xenpv_xenbus_key - a frontend key, or a numbered family of them
+ * @name: the key, or the family's prefix ("ring-ref" for ring-ref0...)
+ * @count: 0 for the key itself; else @name followed by 0 to @count - 1
+ */
+struct xenpv_xenbus_key {
+	const char *name;
+	unsigned int count;
+};
+
+int xenpv_xenbus_rm_keys(struct xenpv_xs_transaction t, const char *dir,
+			 const struct xenpv_xenbus_key *keys, unsigned int n);
+
 /* For xenpv.ko's platform code: after xenstore is connected. */
 int xenpv_xenbus_init(void);
 void xenpv_xenbus_exit(void);

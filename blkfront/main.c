@@ -653,14 +653,27 @@ static int xenpv_blk_publish_queue(struct xenpv_xs_transaction t,
 	return rc ?: xenpv_xs_printf(t, dir, "event-channel", "%u", q->evtchn);
 }
 
+/* What any of our layouts writes besides the features: see below. */
+static const struct xenpv_xenbus_key xenpv_blk_layout_keys[] = {
+	{ "ring-page-order", 0 }, { "num-ring-pages", 0 },
+	{ "ring-ref", 0 }, { "ring-ref", 1U << XENPV_BLK_MAX_RING_ORDER },
+	{ "event-channel", 0 }, { "multi-queue-num-queues", 0 },
+	{ "queue-", XENPV_BLK_MAX_QUEUES },
+};
+
 static int xenpv_blk_publish(struct xenpv_xs_transaction t, void *arg)
 {
 	struct xenpv_blk_info *info = arg;
 	const char *node = info->xdev->nodename;
 	unsigned int i, npages = 1U << info->feat.ring_order;
 	char *dir;
-	int rc = 0;
+	int rc;
 
+	/* An earlier load's layout (more pages, more queues) must go. */
+	rc = xenpv_xenbus_rm_keys(t, node, xenpv_blk_layout_keys,
+				  ARRAY_SIZE(xenpv_blk_layout_keys));
+	if (rc)
+		return rc;
 	if (npages > 1) {
 		rc = xenpv_xs_printf(t, node, "ring-page-order", "%u",
 				     info->feat.ring_order) ?:
@@ -900,15 +913,18 @@ static int xenpv_blk_create_disk(struct xenpv_blk_info *info)
 	set_capacity(gd, info->sectors);
 	info->gd = gd;
 	xenpv_blk_set_state(info, XENPV_BLK_CONNECTED);
-	rc = add_disk(gd);
-	if (rc)
-		goto err_disk;
+	/* Before add_disk(): its partition scan is the first I/O. */
 	info->debugfs = debugfs_create_file(info->disk_name, 0400,
 					    xenpv_blk_debugfs, info,
 					    &xenpv_blk_debug_fops);
+	rc = add_disk(gd);
+	if (rc)
+		goto err_disk;
 	return 0;
 
 err_disk:
+	debugfs_remove(info->debugfs);
+	info->debugfs = NULL;
 	xenpv_blk_set_state(info, XENPV_BLK_DISCONNECTED);
 	info->gd = NULL;
 	put_disk(gd);

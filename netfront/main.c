@@ -721,14 +721,26 @@ static int xenpv_net_publish_queue(struct xenpv_xs_transaction t,
 			       q->evtchn_rx);
 }
 
+/* What any of our layouts writes besides the features: see below. */
+static const struct xenpv_xenbus_key xenpv_net_layout_keys[] = {
+	{ "tx-ring-ref", 0 }, { "rx-ring-ref", 0 }, { "event-channel", 0 },
+	{ "event-channel-tx", 0 }, { "event-channel-rx", 0 },
+	{ "multi-queue-num-queues", 0 }, { "queue-", XENPV_NET_MAX_QUEUES },
+};
+
 static int xenpv_net_publish(struct xenpv_xs_transaction t, void *arg)
 {
 	struct xenpv_net_info *info = arg;
 	const char *node = info->xdev->nodename;
 	unsigned int i;
 	char *dir;
-	int rc = 0;
+	int rc;
 
+	/* An earlier load's layout (more queues, split or not) must go. */
+	rc = xenpv_xenbus_rm_keys(t, node, xenpv_net_layout_keys,
+				  ARRAY_SIZE(xenpv_net_layout_keys));
+	if (rc)
+		return rc;
 	if (info->feat.nr_queues == 1) {
 		rc = xenpv_net_publish_queue(t, info, &info->queues[0], node);
 	} else {

@@ -28,7 +28,23 @@ job fio_seq_read_1m_qd1_kib_s read 1M 1 7 bw
 job fio_seq_write_1m_qd1_kib_s write 1M 1 48 bw
 job fio_seq_read_1m_qd32_kib_s read 1M 32 7 bw
 job fio_seq_write_1m_qd32_kib_s write 1M 32 48 bw
+# Upcall interrupts per I/O, from this job: xenpv's (xenpv-upcall, or
+# xenpv-platform for the INTx route) and mainline's (the HYP line).
+upcall_irqs() {
+	awk '/xenpv-upcall|xenpv-platform|^ *HYP:/ {for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i} END {print n + 0}' /proc/interrupts
+}
+# xenpv counts the upcalls that found an event pending (sysfs): the
+# interrupts beyond those were spurious (the line re-raised after EOI).
+upcalls() { cat /sys/bus/pci/devices/*/xen/upcalls 2>/dev/null || echo 0; }
+i0=$(upcall_irqs) u0=$(upcalls)
 job fio_rand_read_4k_qd1_iops randread 4k 1 7 iops
+i1=$(upcall_irqs) u1=$(upcalls)
+ios=$(awk -F';' '{print int($6 / 4)}' /tmp/fio.out)
+per_io() { awk -v n="$1" -v d="$ios" 'BEGIN{printf "%.2f", n / d}'; }
+if [ "${ios:-0}" -gt 0 ]; then
+	figure upcall_irqs_per_io "$(per_io $((i1 - i0)))"
+	[ "$u1" -gt 0 ] && figure upcall_spurious_per_io "$(per_io $((i1 - i0 - u1 + u0)))"
+fi
 job fio_rand_write_4k_qd1_iops randwrite 4k 1 48 iops
 job fio_rand_read_4k_qd32_iops randread 4k 32 7 iops
 job fio_rand_write_4k_qd32_iops randwrite 4k 32 48 iops

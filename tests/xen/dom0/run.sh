@@ -136,8 +136,13 @@ dom0_request() {
 	block-grow)
 		# 32 MB more; blkback notices at its next request.
 		img="$XTB/$g-${arg:-xvdb}.img"
+		# Every loop device on the file (earlier attaches left some).
 		lo=$(losetup -j "$img" | cut -d: -f1) && [ -n "$lo" ] &&
-			truncate -s +32M "$img" && losetup -c "$lo"
+			truncate -s +32M "$img" && {
+			ok=0
+			for l in $lo; do losetup -c "$l" || ok=1; done
+			[ "$ok" = 0 ]
+		}
 		;;
 	network-attach)
 		xl network-attach "$g" bridge=xenbr0 script=/payload/dom0/vif type=vif \

@@ -238,3 +238,18 @@ blk_diag() {
 	done
 	dmesg | tail -n 5 | sed 's/^/diag: /'
 }
+
+# stuck_diag: kernel stacks of xenpv's threads, of rmmod and of workers
+# running xenpv code, for a step that stopped making progress.
+stuck_diag() {
+	for _p in /proc/[0-9]*; do
+		_n=$(cat "$_p/comm" 2>/dev/null)
+		_s=$(cat "$_p/stack" 2>/dev/null)
+		case "$_n" in
+		xenpv* | rmmod | insmod) ;;
+		*) echo "$_s" | grep -q xenpv || continue ;;
+		esac
+		echo "stack: $_n (${_p#/proc/}, $(sed -n 's/^State:[[:space:]]*//p' "$_p/status")):"
+		echo "$_s" | head -n 14 | sed 's/^/stack:   /'
+	done
+}

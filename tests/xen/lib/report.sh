@@ -237,7 +237,8 @@ figs() {
 # bench_stats <metric> <ref values> <dut values>: one line
 # "<ref median> <dut median> <ratio of medians> <lowest round ratio>
 # <highest round ratio>". The ratio is xenpv's speed relative to mainline's,
-# > 1 when xenpv is faster: dut/ref, or ref/dut for times (_ms, _us). Round
+# > 1 when xenpv is faster: dut/ref, or ref/dut for times and costs (_ms,
+# _us, _per_io). Round
 # i of one guest is paired with round i of the other; "-" where nothing is
 # numeric.
 bench_stats() {
@@ -250,7 +251,7 @@ bench_stats() {
 	function num(x) { return x ~ /^[0-9]+(\.[0-9]+)?$/ }
 	function ratio(r, d) {
 		if (!num(r) || !num(d) || r + 0 == 0 || d + 0 == 0) return ""
-		return k ~ /_(ms|us)$/ ? r / d : d / r
+		return k ~ /_(ms|us|per_io)$/ ? r / d : d / r
 	}
 	function fmt(x) { return x == int(x) && x >= 100 ? sprintf("%d", x) : sprintf("%.3g", x) }
 	BEGIN {
@@ -306,7 +307,7 @@ print_bench_report() {
 	done
 	printf '\n  }\n}\n' >>"$json"
 	[ -n "$keys" ] || echo "  (no figures: see build/xen/logs/)"
-	echo "  (ratio > 1: xenpv faster; times (_ms, _us) compare the other way."
+	echo "  (ratio > 1: xenpv faster; times and costs (_ms, _us, _per_io) compare the other way."
 	echo "   Nested TCG: compare the columns, not with real hardware.)"
 	# The guests measure their own rates: their clocks must agree with dom0's.
 	for g in ref dut; do

@@ -46,9 +46,7 @@ int xenpv_unplug(const char *what);
  * @shared_info: mapped shared_info (in the BAR, first frame)
  * @shared_info_gpfn: where it is mapped
  * @callback_via: the HVM_PARAM_CALLBACK_IRQ value in use (0: none)
- * @upcalls: upcall interrupts taken with an upcall pending
- * @upcall_irq: the Linux IRQ of the upcall (see upcall.c)
- * @upcall_vector: its vector when Xen injects it directly; 0: INTx
+ * @upcalls: interrupts taken on the callback line with an upcall pending
  */
 struct xenpv_platform {
 	struct pci_dev *pdev;
@@ -61,12 +59,6 @@ struct xenpv_platform {
 	unsigned long shared_info_gpfn;
 	u64 callback_via;
 	unsigned long upcalls;
-	int upcall_irq;
-	u8 upcall_vector;
 };
-
-/* upcall.c: the route of the event upcall */
-int xenpv_upcall_setup(struct xenpv_platform *plat);
-void xenpv_upcall_teardown(struct xenpv_platform *plat);
 
 #endif /* _XENPV_PVOPS_H */

@@ -13,13 +13,22 @@
  * initial scan and the device/ watch). Driver binding is the driver
  * core's business. A device's otherend watch exists only while a driver
  * is bound; its callback runs in the xenwatch thread, one at a time.
+ *
+ * The device/ watch callback only queues the changed path: the devices
+ * are added and removed by xenpv_bus_changes_work. Removing a device
+ * takes its device lock, which a driver being unbound holds while its
+ * bus remove waits, in xenpv_xs_unwatch(), for the running callback to
+ * end; done in the callback, that would deadlock (a disk detached just
+ * as its driver unloads).
  */
 
 #include <linux/ctype.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 #include <xenpv/compat.h>
 #include <xenpv/xenbus.h>
 
@@ -377,15 +386,88 @@ static void xenpv_bus_scan(void)
 	kfree(types);
 }
 
+/* A device/<type>/<id> whose directory changed, waiting for the work. */
+struct xenpv_bus_change {
+	struct list_head node;
+	char type[XENPV_DEVICETYPE_LEN];
+	char id[XENPV_BUS_ID_MAX + 1];
+};
+
+/* Protects xenpv_bus_changes; taken without xenpv_bus_lock. */
+static DEFINE_SPINLOCK(xenpv_bus_changes_lock);
+static LIST_HEAD(xenpv_bus_changes);
+
 /*
- * device/ changed: @path is device/<type>[/<id>[/...]]. Add the device if
- * its directory exists and we do not have it, remove it if it is gone.
+ * Add the device if its directory exists and we do not have it, remove it
+ * if it is gone.
+ */
+static void xenpv_bus_apply(const char *type, const char *id)
+{
+	struct xenpv_device *xdev;
+	char *nodename;
+
+	nodename = kasprintf(GFP_KERNEL, "device/%s/%s", type, id);
+	if (!nodename)
+		return;
+	mutex_lock(&xenpv_bus_lock);
+	if (xenpv_bus_running) {
+		xdev = xenpv_bus_find(nodename);
+		if (xenpv_xs_exists(XENPV_XBT_NIL, nodename, "")) {
+			if (!xdev)
+				xenpv_bus_add(type, id);
+		} else if (xdev) {
+			dev_info(&xdev->dev, "removed from xenstore\n");
+			xenpv_bus_del(xdev);
+		}
+		if (xdev)
+			put_device(&xdev->dev);
+	}
+	mutex_unlock(&xenpv_bus_lock);
+	kfree(nodename);
+}
+
+static void xenpv_bus_changes_workfn(struct work_struct *work)
+{
+	struct xenpv_bus_change *c;
+
+	for (;;) {
+		spin_lock(&xenpv_bus_changes_lock);
+		c = list_first_entry_or_null(&xenpv_bus_changes,
+					     struct xenpv_bus_change, node);
+		if (c)
+			list_del(&c->node);
+		spin_unlock(&xenpv_bus_changes_lock);
+		if (!c)
+			break;
+		xenpv_bus_apply(c->type, c->id);
+		kfree(c);
+	}
+}
+
+static DECLARE_WORK(xenpv_bus_changes_work, xenpv_bus_changes_workfn);
+
+/* Drop queued changes (the watch is gone and the work cancelled). */
+static void xenpv_bus_changes_drop(void)
+{
+	struct xenpv_bus_change *c, *tmp;
+
+	spin_lock(&xenpv_bus_changes_lock);
+	list_for_each_entry_safe(c, tmp, &xenpv_bus_changes, node) {
+		list_del(&c->node);
+		kfree(c);
+	}
+	spin_unlock(&xenpv_bus_changes_lock);
+}
+
+/*
+ * device/ changed: @path is device/<type>[/<id>[/...]]. Queue the device
+ * for xenpv_bus_changes_work (see the comment at the top).
  */
 static void xenpv_bus_devices_changed(struct xenpv_xs_watch *watch,
 				      const char *path, const char *token)
 {
-	char buf[64], *p = buf, *type, *id, *nodename;
-	struct xenpv_device *xdev;
+	char buf[64], *p = buf, *type, *id;
+	struct xenpv_bus_change *c;
 
 	/*
 	 * Only "device/<type>/<id>" matters: a longer path may be cut. A
@@ -402,25 +484,15 @@ static void xenpv_bus_devices_changed(struct xenpv_xs_watch *watch,
 	if (!xenpv_bus_name_ok(type, XENPV_DEVICETYPE_LEN) ||
 	    !xenpv_bus_name_ok(id, XENPV_BUS_ID_MAX))
 		return;
-	nodename = kasprintf(GFP_KERNEL, "device/%s/%s", type, id);
-	if (!nodename)
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
 		return;
-
-	mutex_lock(&xenpv_bus_lock);
-	if (xenpv_bus_running) {
-		xdev = xenpv_bus_find(nodename);
-		if (xenpv_xs_exists(XENPV_XBT_NIL, nodename, "")) {
-			if (!xdev)
-				xenpv_bus_add(type, id);
-		} else if (xdev) {
-			dev_info(&xdev->dev, "removed from xenstore\n");
-			xenpv_bus_del(xdev);
-		}
-		if (xdev)
-			put_device(&xdev->dev);
-	}
-	mutex_unlock(&xenpv_bus_lock);
-	kfree(nodename);
+	strscpy(c->type, type, sizeof(c->type));
+	strscpy(c->id, id, sizeof(c->id));
+	spin_lock(&xenpv_bus_changes_lock);
+	list_add_tail(&c->node, &xenpv_bus_changes);
+	spin_unlock(&xenpv_bus_changes_lock);
+	schedule_work(&xenpv_bus_changes_work);
 }
 
 static struct xenpv_xs_watch xenpv_bus_devices_watch = {
@@ -503,6 +575,8 @@ int xenpv_xenbus_init(void)
 	return 0;
 
 err_devices:
+	cancel_work_sync(&xenpv_bus_changes_work);
+	xenpv_bus_changes_drop();
 	mutex_lock(&xenpv_bus_lock);
 	xenpv_bus_running = false;
 	bus_for_each_dev(&xenpv_bus_type, NULL, NULL, xenpv_bus_del_one);
@@ -524,6 +598,8 @@ err_bus:
 void xenpv_xenbus_exit(void)
 {
 	xenpv_xs_unwatch(&xenpv_bus_devices_watch);
+	cancel_work_sync(&xenpv_bus_changes_work);
+	xenpv_bus_changes_drop();
 	mutex_lock(&xenpv_bus_lock);
 	xenpv_bus_running = false;
 	bus_for_each_dev(&xenpv_bus_type, NULL, NULL, xenpv_bus_del_one);

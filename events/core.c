@@ -21,6 +21,7 @@
  */
 
 #include <linux/completion.h>
+#include <linux/debugfs.h>
 #include <linux/log2.h>
 #include <linux/irq.h>
 #include <linux/irqdomain.h>
@@ -30,6 +31,7 @@
 #include <linux/mutex.h>
 #include <linux/printk.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
@@ -352,6 +354,38 @@ out_unlock:
 	return rc;
 }
 
+/*
+ * debugfs xenpv/events: every port the layer knows, with why it is masked
+ * and what the ABI's word says, to tell a lost event from a masked one.
+ */
+static struct dentry *xenpv_events_debugfs;
+
+static int xenpv_events_debug_show(struct seq_file *m, void *unused)
+{
+	const struct xenpv_evtchn_abi *abi;
+	struct xenpv_port *p;
+	unsigned long idx, flags;
+	unsigned int reasons, spurious;
+
+	mutex_lock(&xenpv_events_mutex);
+	abi = xenpv_abi;
+	seq_printf(m, "abi %s\n", abi ? abi->name : "none");
+	xa_for_each(&xenpv_ports, idx, p) {
+		raw_spin_lock_irqsave(&p->lock, flags);
+		reasons = p->mask_reasons;
+		spurious = p->eoi.spurious;
+		raw_spin_unlock_irqrestore(&p->lock, flags);
+		seq_printf(m, "port %u irq %u%s reasons 0x%x pending %d masked %d spurious %u eoi_work %d\n",
+			   p->port, p->irq, p->lateeoi ? " lateeoi" : "",
+			   reasons, abi && abi->is_pending(p->port),
+			   abi && abi->is_masked(p->port), spurious,
+			   delayed_work_pending(&p->eoi_work));
+	}
+	mutex_unlock(&xenpv_events_mutex);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(xenpv_events_debug);
+
 /**
  * xenpv_events_init() - start the events layer
  * @si: the mapped shared_info page; it must stay mapped until
@@ -368,9 +402,11 @@ out_unlock:
  * upcall (HVM_PARAM_CALLBACK_IRQ) is enabled.
  * Return: 0, -EBUSY if already started, -ENOMEM.
  */
+
 int xenpv_events_init(struct shared_info *si, unsigned long fifo_gpfn)
 {
 	bool fifo = true;
+	int rc;
 
 	if (!strcmp(event_abi, "2l"))
 		fifo = false;
@@ -378,7 +414,13 @@ int xenpv_events_init(struct shared_info *si, unsigned long fifo_gpfn)
 		pr_warn("xenpv: events: unknown event_abi=%s, using fifo\n",
 			event_abi);
 	xenpv_fifo_set_home(fifo_gpfn, fifo_gpfn ? XENPV_EVENTS_FIFO_FRAMES : 0);
-	return xenpv_events_start(si, fifo);
+	rc = xenpv_events_start(si, fifo);
+	if (!rc)
+		xenpv_events_debugfs = debugfs_create_file("events", 0400,
+							   xenpv_debugfs_dir(),
+							   NULL,
+							   &xenpv_events_debug_fops);
+	return rc;
 }
 
 /*
@@ -431,6 +473,8 @@ void xenpv_events_exit(void)
 	struct xenpv_port *p;
 	unsigned long idx;
 
+	debugfs_remove(xenpv_events_debugfs);	/* waits for its readers */
+	xenpv_events_debugfs = NULL;
 	mutex_lock(&xenpv_events_mutex);
 	if (!xenpv_abi)
 		goto out_unlock;

@@ -233,6 +233,8 @@ blk_diag() {
 	[ -f "/sys/kernel/debug/xenpv/blkfront/$1" ] &&
 		sed 's/^/diag: /' "/sys/kernel/debug/xenpv/blkfront/$1"
 	grep -E "xvd|blkif|xenpv" /proc/interrupts | tr -s ' ' | sed 's/^/diag: /'
+	[ -f /sys/kernel/debug/xenpv/events ] &&
+		sed 's/^/diag: /' /sys/kernel/debug/xenpv/events
 	for f in state busy dispatch; do
 		echo "diag: hctx0/$f: $(head -c 300 "/sys/kernel/debug/block/$1/hctx0/$f" 2>/dev/null | tr '\n' ' ')"
 	done

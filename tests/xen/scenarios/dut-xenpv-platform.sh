@@ -42,6 +42,14 @@ up=$(cat "$d/xen/upcalls")
 grep -q xenpv-platform /proc/interrupts || fail "xenpv-platform not in /proc/interrupts"
 figure upcalls "$up"
 
+# debugfs: every bound port with its mask state (for hangs).
+grep -q " /sys/kernel/debug " /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug
+ev=/sys/kernel/debug/xenpv/events
+[ -f $ev ] || fail "no $ev"
+head -n 1 $ev
+grep -q '^port .* lateeoi reasons 0x0 pending 0 masked 0' $ev ||
+	fail "no idle lateeoi port in $ev: $(cat $ev)"
+
 bad=$(dmesg_bad | head -n 5)
 [ -z "$bad" ] || { echo "$bad"; fail "kernel log has warnings/oopses"; }
 exit 0

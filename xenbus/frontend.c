@@ -5,6 +5,8 @@
  * toolstack looks for them (error/<nodename>/error).
  */
 
+#include <linux/ctype.h>
+#include <linux/kstrtox.h>
 #include <linux/slab.h>
 #include <linux/stdarg.h>
 #include <xenpv/compat.h>
@@ -225,6 +227,28 @@ void xenpv_xenbus_dev_fatal(struct xenpv_device *dev, int err,
 
 XENPV_EXPORT(xenpv_xenbus_dev_fatal);
 
+/* Is @name one of @keys: a key itself, or a family's prefix and a number? */
+static bool xenpv_xenbus_key_listed(const char *name,
+				    const struct xenpv_xenbus_key *keys,
+				    unsigned int n)
+{
+	unsigned int i, nr;
+	size_t len;
+
+	for (i = 0; i < n; i++) {
+		if (!keys[i].count) {
+			if (!strcmp(name, keys[i].name))
+				return true;
+			continue;
+		}
+		len = strlen(keys[i].name);
+		if (!strncmp(name, keys[i].name, len) && isdigit(name[len]) &&
+		    !kstrtouint(name + len, 10, &nr) && nr < keys[i].count)
+			return true;
+	}
+	return false;
+}
+
 /**
  * xenpv_xenbus_rm_keys() - remove keys an earlier connection left
  * @t: the transaction that publishes the new connection
@@ -236,31 +260,27 @@ XENPV_EXPORT(xenpv_xenbus_dev_fatal);
  * parameters (fewer ring pages, one queue instead of several) the keys of
  * the old layout are still there, and a backend that finds them uses them
  * instead of the new ones. Remove every key the new layout does not write
- * in the transaction that writes the new ones. Keys that do not exist are
- * fine.
+ * in the transaction that writes the new ones. The directory is listed
+ * once and only the keys found are removed.
  *
  * Context: process context; sleeps.
- * Return: 0, or the first error of xenpv_xs_rm().
+ * Return: 0, or the first error of listing @dir or of xenpv_xs_rm().
  */
 int xenpv_xenbus_rm_keys(struct xenpv_xs_transaction t, const char *dir,
 			 const struct xenpv_xenbus_key *keys, unsigned int n)
 {
-	unsigned int i, j;
-	char key[32];
-	int rc;
+	unsigned int i, nr;
+	char **names;
+	int rc = 0;
 
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < max(keys[i].count, 1U); j++) {
-			if (keys[i].count)
-				snprintf(key, sizeof(key), "%s%u", keys[i].name, j);
-			else
-				strscpy(key, keys[i].name, sizeof(key));
-			rc = xenpv_xs_rm(t, dir, key);
-			if (rc)
-				return rc;
-		}
-	}
-	return 0;
+	names = xenpv_xs_directory(t, dir, "", &nr);
+	if (IS_ERR(names))
+		return PTR_ERR(names);
+	for (i = 0; i < nr && !rc; i++)
+		if (xenpv_xenbus_key_listed(names[i], keys, n))
+			rc = xenpv_xs_rm(t, dir, names[i]);
+	kfree(names);
+	return rc;
 }
 
 XENPV_EXPORT(xenpv_xenbus_rm_keys);

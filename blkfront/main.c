@@ -1028,19 +1028,7 @@ static void xenpv_blk_otherend_changed(struct xenpv_device *xdev,
 		break;
 	case XenbusStateClosing:
 	case XenbusStateClosed:
-		/*
-		 * A new frontend (a reload) may see the backend finish closing
-		 * the old one: ask again once it is Closed, instead of
-		 * closing too and leaving both sides Closed.
-		 */
-		if (xdev->state == XenbusStateInitialising && !info->queues) {
-			if (state == XenbusStateClosed) {
-				xenpv_xenbus_switch_state(xdev, XenbusStateClosed);
-				xenpv_xenbus_switch_state(xdev,
-							  XenbusStateInitialising);
-			}
-			break;
-		}
+		/* (Not while Initialising: the bus handles a reload.) */
 		xenpv_blk_teardown(info, true);
 		break;
 	case XenbusStateInitialising:

@@ -860,15 +860,7 @@ static void xenpv_net_otherend_changed(struct xenpv_device *xdev,
 		break;
 	case XenbusStateClosing:
 	case XenbusStateClosed:
-		/* As in blkfront: a reload sees the old connection close. */
-		if (xdev->state == XenbusStateInitialising && !info->queues) {
-			if (state == XenbusStateClosed) {
-				xenpv_xenbus_switch_state(xdev, XenbusStateClosed);
-				xenpv_xenbus_switch_state(xdev,
-							  XenbusStateInitialising);
-			}
-			break;
-		}
+		/* (Not while Initialising: the bus handles a reload.) */
 		xenpv_net_teardown(info);
 		xenpv_xenbus_switch_state(xdev, XenbusStateClosed);
 		break;

@@ -273,6 +273,33 @@ static void xenbus_otherend_changes(struct kunit *test)
 }
 
 /* A backend-id that is no ordinary domain: the driver is never probed. */
+/*
+ * A frontend still Initialising (a reloaded driver) sees the backend
+ * finish closing an earlier connection: the bus keeps it from the driver
+ * and asks again, and the backend's next InitWait reaches the driver.
+ */
+static void xenbus_reload_sees_old_close(struct kunit *test)
+{
+	struct xbt *t = test->priv;
+
+	xbt_add_device(t, "vtest", "0", XBT_BACKEND, "0");
+	xenpv_sim_xs_set(t->xs, XBT_BACKEND "/state", "4");
+	xbt_start_bus(test);
+	KUNIT_ASSERT_EQ(test, xenpv_register_frontend(&xbt_driver), 0);
+	KUNIT_EXPECT_TRUE(test, xbt_wait_for(xbt_seen.changes == 1));
+
+	xenpv_sim_xs_set(t->xs, XBT_BACKEND "/state", "5");
+	xenpv_sim_xs_set(t->xs, XBT_BACKEND "/state", "6");
+	xenpv_sim_xs_set(t->xs, XBT_BACKEND "/state", "2");
+	KUNIT_EXPECT_TRUE(test, xbt_wait_for(xbt_seen.last ==
+					     XenbusStateInitWait));
+	/* Closing and Closed never reached the driver. */
+	KUNIT_EXPECT_EQ(test, xbt_seen.changes, 2u);
+	KUNIT_EXPECT_TRUE(test, xbt_node_is(t, XBT_HOME "/device/vtest/0/state",
+					    "1"));
+	xenpv_unregister_frontend(&xbt_driver);
+}
+
 static void xenbus_bad_otherend_is_refused(struct kunit *test)
 {
 	struct xbt *t = test->priv;
@@ -414,6 +441,7 @@ static void xenbus_exit_withdraws_features(struct kunit *test)
 static struct kunit_case xenbus_cases[] = {
 	KUNIT_CASE(xenbus_scan_finds_devices),
 	KUNIT_CASE(xenbus_rm_keys_old_layout),
+	KUNIT_CASE(xenbus_reload_sees_old_close),
 	KUNIT_CASE(xenbus_hotplug_adds_and_removes),
 	KUNIT_CASE(xenbus_hotplug_long_node_path),
 	KUNIT_CASE(xenbus_bad_names_are_ignored),

@@ -128,6 +128,21 @@ static void xenpv_bus_otherend_changed(struct xenpv_xs_watch *watch,
 		xenpv_xenbus_strstate(state));
 	xdev->otherend_state = state;
 
+	/*
+	 * A frontend still Initialising has published nothing, so a backend
+	 * Closing or Closed is finishing an earlier connection (the driver
+	 * was reloaded). Closing too would leave both sides Closed: once the
+	 * backend is Closed, ask again (Closed, then Initialising), which
+	 * brings it back to InitWait. The driver has nothing to tear down.
+	 */
+	if (xdev->state == XenbusStateInitialising &&
+	    (state == XenbusStateClosing || state == XenbusStateClosed)) {
+		if (state == XenbusStateClosed) {
+			xenpv_xenbus_switch_state(xdev, XenbusStateClosed);
+			xenpv_xenbus_switch_state(xdev, XenbusStateInitialising);
+		}
+		return;
+	}
 	if (drv && drv->otherend_changed)
 		drv->otherend_changed(xdev, state);
 }

@@ -147,9 +147,13 @@ static void xenpv_chip_unmask(struct irq_data *d)
 static void xenpv_chip_ack(struct irq_data *d)
 {
 	struct xenpv_port *p = irq_data_get_irq_chip_data(d);
+	unsigned long flags;
 
+	raw_spin_lock_irqsave(&p->lock, flags);
+	p->acks++;
 	if (p->lateeoi)
-		xenpv_port_change(p, XENPV_MASK_EOI, 0);
+		xenpv_port_update(p, XENPV_MASK_EOI, 0);
+	raw_spin_unlock_irqrestore(&p->lock, flags);
 	xenpv_abi->clear_pending(p->port);
 }
 
@@ -160,8 +164,12 @@ static void xenpv_chip_ack(struct irq_data *d)
 static void xenpv_chip_mask_ack(struct irq_data *d)
 {
 	struct xenpv_port *p = irq_data_get_irq_chip_data(d);
+	unsigned long flags;
 
-	xenpv_port_change(p, XENPV_MASK_DISABLED, 0);
+	raw_spin_lock_irqsave(&p->lock, flags);
+	p->mask_acks++;
+	xenpv_port_update(p, XENPV_MASK_DISABLED, 0);
+	raw_spin_unlock_irqrestore(&p->lock, flags);
 	xenpv_abi->clear_pending(p->port);
 }
 
@@ -171,6 +179,7 @@ static int xenpv_chip_retrigger(struct irq_data *d)
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&p->lock, flags);
+	p->retriggers++;
 	xenpv_port_update(p, XENPV_MASK_TEMP, 0);
 	xenpv_abi->set_pending(p->port);
 	xenpv_port_update(p, 0, XENPV_MASK_TEMP);
@@ -264,22 +273,23 @@ void xenpv_events_handle_port(evtchn_port_t port)
 /**
  * xenpv_events_upcall() - handle every pending event
  *
- * Called by the interrupt handler of the Xen platform PCI device. Clears
- * vCPU 0's upcall flag, then lets the ABI scan; repeats while Xen raised
- * the flag again meanwhile, at most XENPV_UPCALL_ROUNDS times (the
- * interrupt is level-triggered: if the flag is still set, it fires again).
+ * Called by the upcall's interrupt handler (pvops/upcall.c). Clears vCPU
+ * 0's upcall flag, then lets the ABI scan; repeats while Xen raised the
+ * flag again meanwhile, at most XENPV_UPCALL_ROUNDS times.
  *
- * Context: hard-irq context, interrupts off; not re-entered (one vCPU, one
- * interrupt line).
+ * Context: hard-irq context, interrupts off; not re-entered (every port
+ * is bound to vCPU 0, and only vCPU 0 takes the upcall).
+ * Return: true if the flag is still set: the caller calls again, unless
+ * its interrupt is level-triggered and fires again by itself.
  */
-void xenpv_events_upcall(void)
+bool xenpv_events_upcall(void)
 {
 	const struct xenpv_evtchn_abi *abi = READ_ONCE(xenpv_abi);
 	struct vcpu_info *vi;
 	unsigned int round;
 
 	if (!abi)
-		return;
+		return false;
 	vi = &xenpv_si->vcpu_info[0];
 	for (round = 0; round < XENPV_UPCALL_ROUNDS; round++) {
 		WRITE_ONCE(vi->evtchn_upcall_pending, 0);
@@ -289,8 +299,9 @@ void xenpv_events_upcall(void)
 		/* Read the flag again after the scan's reads. */
 		smp_rmb();
 		if (!READ_ONCE(vi->evtchn_upcall_pending))
-			break;
+			return false;
 	}
+	return true;
 }
 
 /**
@@ -366,20 +377,35 @@ static int xenpv_events_debug_show(struct seq_file *m, void *unused)
 	struct xenpv_port *p;
 	unsigned long idx, flags;
 	unsigned int reasons, spurious;
+	unsigned long c[5];
 
 	mutex_lock(&xenpv_events_mutex);
 	abi = xenpv_abi;
 	seq_printf(m, "abi %s\n", abi ? abi->name : "none");
+	if (abi && xenpv_si)
+		seq_printf(m, "vcpu0 upcall_pending %u\n",
+			   READ_ONCE(xenpv_si->vcpu_info[0].evtchn_upcall_pending));
+	if (abi && abi->show_queues)
+		abi->show_queues(m);
 	xa_for_each(&xenpv_ports, idx, p) {
 		raw_spin_lock_irqsave(&p->lock, flags);
 		reasons = p->mask_reasons;
 		spurious = p->eoi.spurious;
+		c[0] = p->acks;
+		c[1] = p->mask_acks;
+		c[2] = p->retriggers;
+		c[3] = p->eoi_delays;
+		c[4] = p->eoi_stray;
 		raw_spin_unlock_irqrestore(&p->lock, flags);
-		seq_printf(m, "port %u irq %u%s reasons 0x%x pending %d masked %d spurious %u eoi_work %d\n",
+		seq_printf(m, "port %u irq %u%s reasons 0x%x pending %d masked %d spurious %u eoi_work %d acks %lu mask_acks %lu retriggers %lu eoi_delays %lu eoi_stray %lu",
 			   p->port, p->irq, p->lateeoi ? " lateeoi" : "",
 			   reasons, abi && abi->is_pending(p->port),
 			   abi && abi->is_masked(p->port), spurious,
-			   delayed_work_pending(&p->eoi_work));
+			   delayed_work_pending(&p->eoi_work),
+			   c[0], c[1], c[2], c[3], c[4]);
+		if (abi && abi->show)
+			abi->show(m, p->port);
+		seq_putc(m, '\n');
 	}
 	mutex_unlock(&xenpv_events_mutex);
 	return 0;
@@ -951,6 +977,10 @@ void xenpv_irq_lateeoi(unsigned int irq, unsigned int flags)
 					       flags & XENPV_EOI_SPURIOUS);
 		if (!delay)
 			xenpv_port_update(p, 0, XENPV_MASK_EOI);
+		else
+			p->eoi_delays++;
+	} else {
+		p->eoi_stray++;
 	}
 	raw_spin_unlock_irqrestore(&p->lock, irqflags);
 	/* Queued outside p->lock: the workqueue takes sleeping locks on RT. */

@@ -13,6 +13,8 @@
 #include <xen/interface/xen.h>
 #include <xen/interface/event_channel.h>
 
+struct seq_file;
+
 /**
  * struct xenpv_evtchn_abi - one event channel ABI (2-level or FIFO)
  * @name: "2-level" or "fifo"
@@ -28,6 +30,9 @@
  * @is_masked: the port's mask state
  * @handle_events: scan for pending, unmasked ports and call
  *	xenpv_events_handle_port() for each; hard-irq context, from the upcall
+ * @stop: forget the ABI's mappings (optional)
+ * @show: debugfs: print the ABI's own state of @port (optional)
+ * @show_queues: debugfs: print the ABI's per-vCPU state (optional)
  *
  * The bit operations may be called from any context, with or without the
  * port's lock; they are atomic with respect to Xen and to each other.
@@ -44,13 +49,16 @@ struct xenpv_evtchn_abi {
 	bool (*is_masked)(evtchn_port_t port);
 	void (*handle_events)(void);
 	void (*stop)(void);
+	void (*show)(struct seq_file *m, evtchn_port_t port);
+	void (*show_queues)(struct seq_file *m);
 };
 
 /*
- * At most this many scans per upcall: with the 2-level ABI a port that
- * storms is served once per scan, and after the last one the level
- * interrupt brings the upcall back (it stays raised while vCPU 0's upcall
- * flag is set), so other interrupts get their turn.
+ * At most this many scans per xenpv_events_upcall(): with the 2-level ABI
+ * a port that storms is served once per scan; after the last one the INTx
+ * route's level interrupt fires again (it stays raised while vCPU 0's
+ * upcall flag is set), so other interrupts get their turn, and the vector
+ * route calls again.
  */
 #define XENPV_UPCALL_ROUNDS	8
 
@@ -94,12 +102,18 @@ unsigned long xenpv_eoi_backoff_next(struct xenpv_eoi_backoff *b,
  * @lateeoi: bound with lateeoi semantics
  * @irq: the Linux IRQ bound to @port, or 0
  * @dev: the dev_id given to request_irq()
- * @lock: protects @mask_reasons and @eoi; taken with interrupts off, also
+ * @lock: protects @mask_reasons, @eoi and the counters; taken with interrupts off, also
  *	from irq_chip callbacks (under the irq descriptor's lock) and from
  *	xenpv_irq_lateeoi() in any context. Innermost: nothing is taken
  *	under it, and no work is queued under it.
  * @mask_reasons: XENPV_MASK_* bits; the port is unmasked when none is set
  * @eoi: the lateeoi backoff
+ * @eoi_delays: EOIs whose unmask the backoff delayed (debugfs)
+ * @acks: deliveries acknowledged for the handler (debugfs)
+ * @mask_acks: deliveries genirq could not run the handler for, kept
+ *	for a resend (debugfs)
+ * @retriggers: resends (debugfs)
+ * @eoi_stray: EOIs that found no delivery waiting for one (debugfs)
  * @eoi_work: the delayed EOI of a throttled lateeoi port
  * @rcu: the record is freed after a grace period: xenpv_evtchn_mask()
  *	looks it up under RCU
@@ -116,6 +130,11 @@ struct xenpv_port {
 	raw_spinlock_t lock;
 	unsigned int mask_reasons;
 	struct xenpv_eoi_backoff eoi;
+	unsigned long eoi_delays;
+	unsigned long acks;
+	unsigned long mask_acks;
+	unsigned long retriggers;
+	unsigned long eoi_stray;
 	struct delayed_work eoi_work;
 	struct rcu_head rcu;
 };

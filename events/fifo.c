@@ -47,6 +47,7 @@
 #include <linux/gfp.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <linux/seq_file.h>
 #include <xen/interface/xen.h>
 #include <xen/interface/memory.h>
 #include <xenpv/hypervisor.h>
@@ -94,6 +95,13 @@ static unsigned int fifo_nr_pages;
  * to read the head from the control block. Only the upcall uses it.
  */
 static u32 fifo_head[EVTCHN_FIFO_MAX_QUEUES];
+
+/*
+ * For debugfs: EVTCHNOP_unmask calls (an unmask found the port pending),
+ * and ports taken off a queue that were masked or no longer pending.
+ */
+static atomic_long_t fifo_unmask_calls;
+static unsigned long fifo_skipped;	/* the upcall's alone */
 
 #if IS_ENABLED(CONFIG_XENPV_KUNIT_TEST)
 /* The pages this module placed, for xenpv_fifo_forget() only. */
@@ -194,8 +202,10 @@ static void fifo_unmask(evtchn_port_t port)
 	old = READ_ONCE(*w) & ~FIFO_BUSY;
 	while (!try_cmpxchg(w, &old, old & ~FIFO_MASKED))
 		old &= ~FIFO_BUSY;
-	if (READ_ONCE(*w) & FIFO_PENDING)
+	if (READ_ONCE(*w) & FIFO_PENDING) {
+		atomic_long_inc(&fifo_unmask_calls);
 		xenpv_event_channel_op(EVTCHNOP_unmask, &u);
+	}
 }
 
 static void fifo_set_pending(evtchn_port_t port)
@@ -302,6 +312,8 @@ static bool fifo_consume_one(unsigned int q)
 	fifo_head[q] = next;
 	if ((READ_ONCE(*w) & (FIFO_PENDING | FIFO_MASKED)) == FIFO_PENDING)
 		xenpv_events_handle_port(port);
+	else
+		WRITE_ONCE(fifo_skipped, fifo_skipped + 1);
 	return next != 0;
 }
 
@@ -322,6 +334,34 @@ static void fifo_handle_events(void)
 	}
 }
 
+/* debugfs: the raw event word, LINKED and LINK included. */
+static void fifo_show(struct seq_file *m, evtchn_port_t port)
+{
+	event_word_t *w = fifo_word(port);
+	u32 v = w ? READ_ONCE(*w) : 0;
+
+	seq_printf(m, " word 0x%08x%s%s%s%s link %u", v,
+		   v & FIFO_PENDING ? " P" : "", v & FIFO_MASKED ? " M" : "",
+		   v & FIFO_LINKED ? " L" : "", v & FIFO_BUSY ? " B" : "",
+		   v & EVTCHN_FIFO_LINK_MASK);
+}
+
+/* debugfs: vCPU 0's READY bits and the queue heads, Xen's and ours. */
+static void fifo_show_queues(struct seq_file *m)
+{
+	unsigned int q;
+
+	if (!fifo_cb)
+		return;
+	seq_printf(m, "fifo ready 0x%x unmask_calls %ld skipped %lu\n",
+		   READ_ONCE(fifo_cb->ready),
+		   atomic_long_read(&fifo_unmask_calls), READ_ONCE(fifo_skipped));
+	for (q = 0; q < EVTCHN_FIFO_MAX_QUEUES; q++)
+		if (READ_ONCE(fifo_cb->head[q]) || fifo_head[q])
+			seq_printf(m, "fifo q%u head %u ours %u\n", q,
+				   READ_ONCE(fifo_cb->head[q]), fifo_head[q]);
+}
+
 static void fifo_stop(void);
 
 static const struct xenpv_evtchn_abi xenpv_fifo_abi = {
@@ -336,6 +376,8 @@ static const struct xenpv_evtchn_abi xenpv_fifo_abi = {
 	.is_masked = fifo_is_masked,
 	.handle_events = fifo_handle_events,
 	.stop = fifo_stop,
+	.show = fifo_show,
+	.show_queues = fifo_show_queues,
 };
 
 /**

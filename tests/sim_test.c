@@ -16,9 +16,10 @@
 
 static unsigned int sim_test_upcalls;
 
-static void sim_test_upcall(void)
+static bool sim_test_upcall(void)
 {
 	sim_test_upcalls++;
+	return false;
 }
 
 static int sim_test_init(struct kunit *test)

@@ -40,7 +40,7 @@
 	(1 + EVTCHN_FIFO_NR_CHANNELS / (PAGE_SIZE / sizeof(event_word_t)))
 int xenpv_events_init(struct shared_info *si, unsigned long fifo_gpfn);
 void xenpv_events_exit(void);
-void xenpv_events_upcall(void);
+bool xenpv_events_upcall(void);
 const char *xenpv_events_abi_name(void);
 int xenpv_events_selftest(void);
 

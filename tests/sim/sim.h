@@ -139,7 +139,7 @@ struct xenpv_sim {
 	int fail_nr;
 	int fail_rc;
 	int shutdown_reason;
-	void (*upcall)(void);
+	bool (*upcall)(void);
 	unsigned int upcalls;
 	bool upcall_deferred;
 	bool upcall_reasserted;

@@ -96,7 +96,8 @@ struct xenpv_blk_info;
 
 /*
  * struct xenpv_blk_queue - one ring and its event channel
- * @lock: the ring (producer and consumer), @slot_op, the slots' @rq
+ * @lock: the ring (producer and consumer), @slot_op, the slots' @rq,
+ *	the counters
  */
 struct xenpv_blk_queue {
 	struct xenpv_blk_info *info;
@@ -110,6 +111,9 @@ struct xenpv_blk_queue {
 	unsigned int depth;
 	struct xenpv_blk_slot *slots;
 	u8 *slot_op;
+	unsigned long irqs;		/* handler runs (debugfs) */
+	unsigned long irqs_empty;	/* of which found no response */
+	unsigned long rescued;		/* timeouts that found responses */
 	char name[DISK_NAME_LEN + 16];
 };
 
@@ -378,6 +382,8 @@ static irqreturn_t xenpv_blk_interrupt(int irq, void *dev_id)
 	spin_lock_irqsave(&q->lock, flags);
 	if (READ_ONCE(q->info->state) == XENPV_BLK_CONNECTED)
 		any = xenpv_blk_responses(q);
+	q->irqs++;
+	q->irqs_empty += !any;
 	spin_unlock_irqrestore(&q->lock, flags);
 	if (any && q->info->gd)
 		blk_mq_start_stopped_hw_queues(q->info->gd->queue, true);
@@ -519,9 +525,38 @@ static int xenpv_blk_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
 	return 0;
 }
 
+/*
+ * A request outlived the block layer's timeout (30 s by default). A slow
+ * backend is no error, so nothing is failed and the timer starts again.
+ * But if responses wait in the ring, their notification was lost: take
+ * them, say so once, and let the request end.
+ */
+static enum blk_eh_timer_return xenpv_blk_timeout(struct request *rq)
+{
+	struct xenpv_blk_queue *q = rq->mq_hctx->driver_data;
+	unsigned long flags;
+	bool any = false, done;
+
+	spin_lock_irqsave(&q->lock, flags);
+	if (READ_ONCE(q->info->state) == XENPV_BLK_CONNECTED)
+		any = xenpv_blk_responses(q);
+	/* The timeout holds a reference: the tag is still this request's. */
+	done = q->slots[rq->tag].rq != rq;
+	q->rescued += any;
+	spin_unlock_irqrestore(&q->lock, flags);
+	if (!any)
+		return BLK_EH_RESET_TIMER;
+	dev_warn_once(&q->info->xdev->dev,
+		      "%s: responses found by a request timeout: their event was lost\n",
+		      q->info->disk_name);
+	blk_mq_start_stopped_hw_queues(rq->q, true);
+	return done ? BLK_EH_DONE : BLK_EH_RESET_TIMER;
+}
+
 static const struct blk_mq_ops xenpv_blk_mq_ops = {
 	.queue_rq = xenpv_blk_queue_rq,
 	.complete = xenpv_blk_complete,
+	.timeout = xenpv_blk_timeout,
 	.init_hctx = xenpv_blk_init_hctx,
 };
 
@@ -862,9 +897,9 @@ static int xenpv_blk_debug_show(struct seq_file *m, void *unused)
 		spin_lock_irqsave(&q->lock, flags);
 		for (j = 0, busy = 0; q->slot_op && j < q->depth; j++)
 			busy += q->slot_op[j] != XENPV_BLK_SLOT_FREE;
-		seq_printf(m, "q%u: irq %d port %u busy %u; ours: req_prod_pvt %u rsp_cons %u",
-			   i, q->irq, q->evtchn, busy, q->ring.req_prod_pvt,
-			   q->ring.rsp_cons);
+		seq_printf(m, "q%u: irq %d port %u busy %u handled %lu (%lu empty) rescued %lu; ours: req_prod_pvt %u rsp_cons %u",
+			   i, q->irq, q->evtchn, busy, q->irqs, q->irqs_empty,
+			   q->rescued, q->ring.req_prod_pvt, q->ring.rsp_cons);
 		if (q->ring.sring)
 			seq_printf(m, "; shared: req_prod %u req_event %u rsp_prod %u rsp_event %u",
 				   READ_ONCE(q->ring.sring->req_prod),

@@ -7,11 +7,17 @@
  * may have set bits in. Xen sets a pending bit, and if the port is not
  * masked, the selector bit and evtchn_upcall_pending, then raises the
  * upcall. All events are bound to vCPU 0, so only its vcpu_info is used.
+ *
+ * The bitmaps are shared with Xen, which updates them from other CPUs, so
+ * every read-modify-write is a sync_*() bit operation: those keep their
+ * lock prefix on a guest with one CPU, where the kernel patches it out of
+ * the ordinary ones (SMP alternatives).
  */
 
 #include <linux/bitops.h>
 #include <linux/compiler.h>
 #include <linux/minmax.h>
+#include <asm/sync_bitops.h>
 #include <xenpv/hypervisor.h>
 
 #include "events.h"
@@ -42,7 +48,7 @@ static unsigned long *l2_mask(void)
 
 static void l2_mask_port(evtchn_port_t port)
 {
-	set_bit(port, l2_mask());
+	sync_set_bit(port, l2_mask());
 }
 
 /*
@@ -55,31 +61,31 @@ static void l2_unmask_port(evtchn_port_t port)
 {
 	struct evtchn_unmask u = { .port = port };
 
-	clear_bit(port, l2_mask());
-	if (!test_bit(port, l2_pending()))
+	sync_clear_bit(port, l2_mask());
+	if (!sync_test_bit(port, l2_pending()))
 		return;
-	set_bit(port, l2_mask());
+	sync_set_bit(port, l2_mask());
 	xenpv_event_channel_op(EVTCHNOP_unmask, &u);
 }
 
 static void l2_set_pending(evtchn_port_t port)
 {
-	set_bit(port, l2_pending());
+	sync_set_bit(port, l2_pending());
 }
 
 static void l2_clear_pending(evtchn_port_t port)
 {
-	clear_bit(port, l2_pending());
+	sync_clear_bit(port, l2_pending());
 }
 
 static bool l2_is_pending(evtchn_port_t port)
 {
-	return test_bit(port, l2_pending());
+	return sync_test_bit(port, l2_pending());
 }
 
 static bool l2_is_masked(evtchn_port_t port)
 {
-	return test_bit(port, l2_mask());
+	return sync_test_bit(port, l2_mask());
 }
 
 static int l2_setup(evtchn_port_t port)

@@ -36,6 +36,9 @@ struct seq_file;
  *
  * The bit operations may be called from any context, with or without the
  * port's lock; they are atomic with respect to Xen and to each other.
+ * Xen writes the same words from other CPUs, so they use the sync_*()
+ * atomics, which keep their lock prefix where the kernel runs on one CPU
+ * and patches it out of the ordinary ones.
  */
 struct xenpv_evtchn_abi {
 	const char *name;

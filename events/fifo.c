@@ -47,6 +47,7 @@
 #include <linux/gfp.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <asm/cmpxchg.h>
 #include <linux/seq_file.h>
 #include <xen/interface/xen.h>
 #include <xen/interface/memory.h>
@@ -167,15 +168,23 @@ static event_word_t *fifo_word(evtchn_port_t port)
 
 /*
  * Atomically clear @clear and set @set in an event word (Xen updates the
- * same word concurrently). Returns the old value.
+ * same word concurrently, from another CPU). Returns the old value.
+ *
+ * sync_cmpxchg(), not cmpxchg(): on a guest with one CPU the kernel
+ * patches the lock prefix out of its own and its modules' atomics (SMP
+ * alternatives), and an unlocked cmpxchg can overwrite the PENDING bit
+ * Xen sets meanwhile: the event is lost.
  */
 static u32 fifo_update(event_word_t *w, u32 clear, u32 set)
 {
-	u32 old = READ_ONCE(*w);
+	u32 old = READ_ONCE(*w), prev;
 
-	while (!try_cmpxchg(w, &old, (old & ~clear) | set))
-		;
-	return old;
+	for (;;) {
+		prev = sync_cmpxchg(w, old, (old & ~clear) | set);
+		if (prev == old)
+			return old;
+		old = prev;
+	}
 }
 
 static void fifo_mask(evtchn_port_t port)
@@ -195,13 +204,17 @@ static void fifo_unmask(evtchn_port_t port)
 {
 	struct evtchn_unmask u = { .port = port };
 	event_word_t *w = fifo_word(port);
-	u32 old;
+	u32 old, prev;
 
 	if (!w)
 		return;
 	old = READ_ONCE(*w) & ~FIFO_BUSY;
-	while (!try_cmpxchg(w, &old, old & ~FIFO_MASKED))
-		old &= ~FIFO_BUSY;
+	for (;;) {
+		prev = sync_cmpxchg(w, old, old & ~FIFO_MASKED);
+		if (prev == old)
+			break;
+		old = prev & ~FIFO_BUSY;
+	}
 	if (READ_ONCE(*w) & FIFO_PENDING) {
 		atomic_long_inc(&fifo_unmask_calls);
 		xenpv_event_channel_op(EVTCHNOP_unmask, &u);

@@ -150,11 +150,25 @@ dom0_request() {
 		;;
 	network-detach) xl network-detach "$g" "${arg:-1}" ;;
 	sysrq) xl sysrq "$g" "${arg:-h}" ;;
+	xen-diag)
+		# Xen's recent messages, then its view of the guest's event
+		# channels (debug key 'e'), and dom0's backend interrupts.
+		d=$(cat "$XTB/$g.domid")
+		xl dmesg | tail -n 8
+		xl dmesg -c >/dev/null
+		xl debug-keys e
+		xl dmesg | sed -n "/information for domain $d:/,/information for domain/p" | head -n 16
+		grep -E "blkif|vif" /proc/interrupts | tr -s ' '
+		;;
 	shutdown) xl shutdown "$g" ;;
 	reboot) xl reboot "$g" ;;
 	*) false ;;
 	esac >"$XTB/$g.request.log" 2>&1
 	rc=$?
+	if [ "$req" = xen-diag ]; then
+		while IFS= read -r l; do mark "dom0-request $g xen-diag: $l"; done <"$XTB/$g.request.log"
+		return
+	fi
 	mark "dom0-request $g $req $arg $f rc=$rc $(head -c 200 "$XTB/$g.request.log" | tr '\n' ' ')"
 }
 

@@ -97,8 +97,12 @@ select_items() {
 	done
 	if [ -n "${XENPV_GUEST_SCRIPT:-}" ]; then
 		[ -f "$XENPV_GUEST_SCRIPT" ] || die "XENPV_GUEST_SCRIPT=$XENPV_GUEST_SCRIPT: no such file"
-		ITEMS_dut+=("user-script $(realpath "$XENPV_GUEST_SCRIPT") ${XENPV_GUEST_TIMEOUT:-300}")
-		ITEM_GUEST[user-script]=dut
+		case ${XENPV_GUEST_SCRIPT_IN:=dut} in
+		dut) ITEMS_dut+=("user-script $(realpath "$XENPV_GUEST_SCRIPT") ${XENPV_GUEST_TIMEOUT:-300}") ;;
+		ref) ITEMS_ref+=("user-script $(realpath "$XENPV_GUEST_SCRIPT") ${XENPV_GUEST_TIMEOUT:-300}") ;;
+		*) die "XENPV_GUEST_SCRIPT_IN=$XENPV_GUEST_SCRIPT_IN: dut or ref" ;;
+		esac
+		ITEM_GUEST[user-script]=$XENPV_GUEST_SCRIPT_IN
 	fi
 	[ ${#ITEMS_dut[@]} -gt 0 ] || [ ${#ITEMS_ref[@]} -gt 0 ] || [ ${#ITEMS_bare[@]} -gt 0 ] ||
 		die "no scenarios selected (XENPV_SCENARIOS='${XENPV_SCENARIOS-}')"

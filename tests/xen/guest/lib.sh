@@ -49,7 +49,7 @@ xen_cpuid_base() {
 
 # dmesg_bad: print kernel log lines that indicate a kernel bug
 dmesg_bad() {
-	dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|kernel panic'
+	dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|kernel panic|event was lost'
 }
 
 # elapsed <start>: seconds since <start> (a value of $(now))

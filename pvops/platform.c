@@ -4,8 +4,8 @@
  *
  * The device is the anchor of everything xenpv does in an HVM guest:
  * BAR 1 is guest-physical space that no RAM uses, where xenpv asks Xen to
- * place shared_info and the grant table frames, and the device's INTx line
- * carries the event channel upcall (HVM_PARAM_CALLBACK_IRQ).
+ * place shared_info and the grant table frames; its INTx line is the
+ * fallback route of the event channel upcall (upcall.c).
  *
  * Unbinding undoes it in reverse. shared_info stays in the BAR: Xen may go
  * on writing it, which is harmless there, and the next bind maps it again.
@@ -86,56 +86,6 @@ static int xenpv_platform_map_shared_info(struct xenpv_platform *plat)
 	return 0;
 }
 
-/*
- * The upcall: Xen asserts the device's INTx while vCPU 0 has events
- * pending. The line may be shared, so an interrupt without a pending
- * upcall is not ours.
- */
-static irqreturn_t xenpv_platform_interrupt(int irq, void *dev_id)
-{
-	struct xenpv_platform *plat = dev_id;
-
-	if (!READ_ONCE(plat->shared_info->vcpu_info[0].evtchn_upcall_pending))
-		return IRQ_NONE;
-	plat->upcalls++;
-	xenpv_events_upcall();
-	return IRQ_HANDLED;
-}
-
-/* HVM_PARAM_CALLBACK_IRQ: deliver the upcall on our PCI INTx line. */
-static int xenpv_platform_set_callback(struct xenpv_platform *plat)
-{
-	struct pci_dev *pdev = plat->pdev;
-	u8 pin = 0;
-	u64 via;
-	int rc;
-
-	pci_read_config_byte(pdev, PCI_INTERRUPT_PIN, &pin);
-	if (!pin || pin > 4 || !pdev->irq) {
-		dev_err(&pdev->dev, "no INTx line for the upcall\n");
-		return -ENODEV;
-	}
-	via = ((u64)HVM_PARAM_CALLBACK_TYPE_PCI_INTX << 56) |
-	      ((u64)(pci_domain_nr(pdev->bus) & 0xffff) << 32) |
-	      ((u64)pdev->bus->number << 16) | ((u64)pdev->devfn << 8) |
-	      (pin - 1);
-	rc = xenpv_hvm_set_param(HVM_PARAM_CALLBACK_IRQ, via);
-	if (rc) {
-		dev_err(&pdev->dev, "HVM_PARAM_CALLBACK_IRQ: %d\n", rc);
-		return -EIO;
-	}
-	plat->callback_via = via;
-	return 0;
-}
-
-static void xenpv_platform_clear_callback(struct xenpv_platform *plat)
-{
-	/* From here on Xen delivers no upcall; pending events stay pending. */
-	if (xenpv_hvm_set_param(HVM_PARAM_CALLBACK_IRQ, 0))
-		dev_warn(&plat->pdev->dev, "clearing HVM_PARAM_CALLBACK_IRQ failed\n");
-	plat->callback_via = 0;
-}
-
 /* sysfs: /sys/bus/pci/devices/<bdf>/xen/ */
 #define XENPV_ATTR(_name, _fmt, ...)					\
 static ssize_t _name##_show(struct device *dev,				\
@@ -159,6 +109,8 @@ XENPV_ATTR(bar_frames_used, "%lu",
 	   p->next_gpfn - PHYS_PFN(p->mmio_start));
 XENPV_ATTR(event_abi, "%s", xenpv_events_abi_name());
 XENPV_ATTR(upcalls, "%lu", p->upcalls);
+XENPV_ATTR(upcall, "%s %u", p->upcall_vector ? "vector" : "intx",
+	   p->upcall_vector ? p->upcall_vector : p->upcall_irq);
 
 static ssize_t grant_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
@@ -183,6 +135,7 @@ static struct attribute *xenpv_platform_attrs[] = {
 	&dev_attr_bar_frames_used.attr,
 	&dev_attr_event_abi.attr,
 	&dev_attr_upcalls.attr,
+	&dev_attr_upcall.attr,
 	&dev_attr_grant.attr,
 	NULL
 };
@@ -247,13 +200,9 @@ static int xenpv_platform_probe(struct pci_dev *pdev,
 	rc = xenpv_events_init(plat->shared_info, gpfn);
 	if (rc)
 		goto err_unmap;
-	rc = request_irq(pdev->irq, xenpv_platform_interrupt,
-			 IRQF_SHARED | IRQF_NOBALANCING, "xenpv-platform", plat);
+	rc = xenpv_upcall_setup(plat);
 	if (rc)
 		goto err_events;
-	rc = xenpv_platform_set_callback(plat);
-	if (rc)
-		goto err_irq;
 	/* Nothing else can work if events do not: prove delivery first. */
 	rc = xenpv_events_selftest();
 	if (rc) {
@@ -284,9 +233,10 @@ static int xenpv_platform_probe(struct pci_dev *pdev,
 	if (rc)
 		goto err_clock;
 
-	dev_info(&pdev->dev, "Xen %u.%u%s: shared_info at gfn 0x%lx, %s events on irq %d\n",
+	dev_info(&pdev->dev, "Xen %u.%u%s: shared_info at gfn 0x%lx, %s events on irq %u (%s)\n",
 		 plat->info.major, plat->info.minor, plat->info.extraversion,
-		 plat->shared_info_gpfn, xenpv_events_abi_name(), pdev->irq);
+		 plat->shared_info_gpfn, xenpv_events_abi_name(),
+		 plat->upcall_irq, plat->upcall_vector ? "vector" : "INTx");
 	return 0;
 
 err_clock:
@@ -298,9 +248,7 @@ err_xs:
 err_grant:
 	xenpv_grant_exit();
 err_callback:
-	xenpv_platform_clear_callback(plat);
-err_irq:
-	free_irq(pdev->irq, plat);
+	xenpv_upcall_teardown(plat);
 err_events:
 	xenpv_events_exit();
 err_unmap:
@@ -322,8 +270,7 @@ static void xenpv_platform_remove(struct pci_dev *pdev)
 	xenpv_xenbus_exit();
 	xenpv_xs_exit();
 	xenpv_grant_exit();
-	xenpv_platform_clear_callback(plat);
-	free_irq(pdev->irq, plat);
+	xenpv_upcall_teardown(plat);
 	xenpv_events_exit();
 	xenpv_hv->unmap(plat->shared_info);
 	pci_release_region(pdev, XENPV_PLATFORM_BAR);

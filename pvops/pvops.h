@@ -46,7 +46,9 @@ int xenpv_unplug(const char *what);
  * @shared_info: mapped shared_info (in the BAR, first frame)
  * @shared_info_gpfn: where it is mapped
  * @callback_via: the HVM_PARAM_CALLBACK_IRQ value in use (0: none)
- * @upcalls: interrupts taken on the callback line with an upcall pending
+ * @upcall_irq: the Linux IRQ the upcall arrives on (upcall.c)
+ * @upcall_vector: its APIC vector on CPU 0 for the vector route, 0 for INTx
+ * @upcalls: upcall interrupts taken with an upcall pending
  */
 struct xenpv_platform {
 	struct pci_dev *pdev;
@@ -58,7 +60,13 @@ struct xenpv_platform {
 	struct shared_info *shared_info;
 	unsigned long shared_info_gpfn;
 	u64 callback_via;
+	unsigned int upcall_irq;
+	unsigned int upcall_vector;
 	unsigned long upcalls;
 };
+
+/* upcall.c: how Xen raises the event upcall */
+int xenpv_upcall_setup(struct xenpv_platform *plat);
+void xenpv_upcall_teardown(struct xenpv_platform *plat);
 
 #endif /* _XENPV_PVOPS_H */

@@ -91,8 +91,8 @@ guest_cfg() {
 name = "$1"
 type = "hvm"
 memory = ${GUEST_MEM:-512}
-vcpus = 1
-cpus = "1"
+vcpus = ${GUEST_VCPUS:-1}
+cpus = "$([ "${GUEST_VCPUS:-1}" = 1 ] && echo 1 || echo all)"
 kernel = "/boot/vmlinuz-guest"
 ramdisk = "/payload/guests/$1/initrd"
 cmdline = "$cmdline"

@@ -238,6 +238,7 @@ make_payload() {
 		BENCH_ROUNDS=$rounds
 		GUEST_TIMEOUT=$gt
 		GUEST_MEM=${XENPV_TB_GUEST_MEM:-512}
+		GUEST_VCPUS=${XENPV_TB_VCPUS:-1}
 		DISK_MB=128
 		BLOB_MB=16
 		CMDLINE_dut="console=ttyS0 quiet pci=noearly panic=-1 xen_nopv"

@@ -4,7 +4,16 @@
 # host on one stream: Xen's com1, which carries dom0's console, which
 # carries the guests' serial output prefixed "@<guest>|".
 
-XEN_CMDLINE="dom0_mem=1024M,max:1024M dom0_max_vcpus=1 dom0_vcpus_pin console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot"
+# XENPV_TB_VCPUS=2: dom0 and the guests get two vCPUs each, sharing the
+# two CPUs (multi-queue backends, an SMP guest); default one each, dom0
+# pinned to CPU 0 and the guests to CPU 1.
+TB_VCPUS=${XENPV_TB_VCPUS:-1}
+if [ "$TB_VCPUS" = 1 ]; then
+	XEN_CMDLINE="dom0_mem=1024M,max:1024M dom0_max_vcpus=1 dom0_vcpus_pin"
+else
+	XEN_CMDLINE="dom0_mem=1024M,max:1024M dom0_max_vcpus=$TB_VCPUS"
+fi
+XEN_CMDLINE+=" console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot"
 DOM0_CMDLINE="console=hvc0 earlyprintk=xen"
 
 # Stage allowances in seconds (no progress for this long = hang).

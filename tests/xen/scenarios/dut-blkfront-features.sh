@@ -4,7 +4,7 @@
 # /sys/block/xvda from the backend's xenstore keys, and persistent grants /
 # indirect descriptors from dmesg, by the rules ref-blkfront-features.sh
 # checks mainline against (the same lines in both scripts). The guest has
-# one vCPU, so one hardware queue whatever the backend offers.
+# one queue per vCPU, up to the backend's offer and max_queues (4).
 . /etc/xentb/lib.sh
 
 blkfront_rules

@@ -236,6 +236,20 @@ static void xenbus_bad_names_are_ignored(struct kunit *test)
 }
 
 /*
+ * One vtest device whose backend (domain 0) starts in @state, the bus
+ * started and xbt_driver registered.
+ */
+static void xbt_start_one(struct kunit *test, const char *state)
+{
+	struct xbt *t = test->priv;
+
+	xbt_add_device(t, "vtest", "0", XBT_BACKEND, "0");
+	xenpv_sim_xs_set(t->xs, XBT_BACKEND "/state", state);
+	xbt_start_bus(test);
+	KUNIT_ASSERT_EQ(test, xenpv_register_frontend(&xbt_driver), 0);
+}
+
+/*
  * The driver sees the backend's state once per change: a duplicate
  * InitWait is not passed on, a skipped Initialised is not invented.
  */
@@ -243,10 +257,7 @@ static void xenbus_otherend_changes(struct kunit *test)
 {
 	struct xbt *t = test->priv;
 
-	xbt_add_device(t, "vtest", "0", XBT_BACKEND, "0");
-	xenpv_sim_xs_set(t->xs, XBT_BACKEND "/state", "2");
-	xbt_start_bus(test);
-	KUNIT_ASSERT_EQ(test, xenpv_register_frontend(&xbt_driver), 0);
+	xbt_start_one(test, "2");
 
 	KUNIT_EXPECT_EQ(test, xbt_seen.probes, 1u);
 	KUNIT_EXPECT_EQ(test, xbt_seen.otherend_id, 0);
@@ -272,7 +283,6 @@ static void xenbus_otherend_changes(struct kunit *test)
 					    "6"));
 }
 
-/* A backend-id that is no ordinary domain: the driver is never probed. */
 /*
  * A frontend still Initialising (a reloaded driver) sees the backend
  * finish closing an earlier connection: the bus keeps it from the driver
@@ -282,10 +292,7 @@ static void xenbus_reload_sees_old_close(struct kunit *test)
 {
 	struct xbt *t = test->priv;
 
-	xbt_add_device(t, "vtest", "0", XBT_BACKEND, "0");
-	xenpv_sim_xs_set(t->xs, XBT_BACKEND "/state", "4");
-	xbt_start_bus(test);
-	KUNIT_ASSERT_EQ(test, xenpv_register_frontend(&xbt_driver), 0);
+	xbt_start_one(test, "4");
 	KUNIT_EXPECT_TRUE(test, xbt_wait_for(xbt_seen.changes == 1));
 
 	xenpv_sim_xs_set(t->xs, XBT_BACKEND "/state", "5");
@@ -300,6 +307,7 @@ static void xenbus_reload_sees_old_close(struct kunit *test)
 	xenpv_unregister_frontend(&xbt_driver);
 }
 
+/* A backend-id that is no ordinary domain: the driver is never probed. */
 static void xenbus_bad_otherend_is_refused(struct kunit *test)
 {
 	struct xbt *t = test->priv;

@@ -19,13 +19,17 @@ if [ -b /dev/xvda ]; then
 	MB=32
 	t=$(dd_time if=/dev/zero of=/dev/xvda bs=1M count=$MB oflag=direct conv=fsync) &&
 		figure dd_seq_write_1m_mb_s "$(rate $MB "$t")"
+	bench_turn
 	t=$(dd_time if=/dev/xvda of=/dev/null bs=1M count=$MB iflag=direct) &&
 		figure dd_seq_read_1m_mb_s "$(rate $MB "$t")"
+	bench_turn
 	# 4 KiB requests: per-request cost (ring round trips, grants)
 	t=$(dd_time if=/dev/zero of=/dev/xvda bs=4k count=256 oflag=direct) &&
 		figure dd_write_4k_iops "$(awk -v t="$t" 'BEGIN{printf "%d", (t > 0 ? 256 / t : 0)}')"
+	bench_turn
 	t=$(dd_time if=/dev/xvda of=/dev/null bs=4k count=256 iflag=direct) &&
 		figure dd_read_4k_iops "$(awk -v t="$t" 'BEGIN{printf "%d", (t > 0 ? 256 / t : 0)}')"
+	bench_turn
 else
 	figure disk absent
 fi
@@ -38,10 +42,12 @@ if [ -e /sys/class/net/eth0 ]; then
 	out=$(ping -c 10 -i 0.2 -W 3 10.99.0.1 2>&1)
 	figure ping_avg_ms "$(echo "$out" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')"
 	figure ping_received "$(echo "$out" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')"
+	bench_turn
 	t0=$(now)
 	if wget -q -O /dev/null http://10.99.0.1/blob; then
 		figure net_rx_http_mb_s "$(rate 16 "$(elapsed "$t0")")"
 	fi
+	bench_turn
 else
 	figure net absent
 fi

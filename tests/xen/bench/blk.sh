@@ -23,6 +23,7 @@ job() { # <name> <rw> <bs> <qd> <field: 7 read, 48 write> <unit: bw|iops>
 	wait "$pid"
 	v=$(awk -F';' -v f="$f" '{print $f}' /tmp/fio.out)
 	figure "$1" "${v:-0}"
+	bench_turn
 }
 job fio_seq_read_1m_qd1_kib_s read 1M 1 7 bw
 job fio_seq_write_1m_qd1_kib_s write 1M 1 48 bw

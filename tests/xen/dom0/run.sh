@@ -256,23 +256,13 @@ guest_overdue() {
 }
 
 # make bench (BENCH_ROUNDS > 0): the guests boot together, then take
-# turns, one round each, in the order dut ref, ref dut, dut ref, ... so
-# that neither always runs first. A guest ends a round by printing
-# "@@B done <round>" (round 0: ready) and sleeping; dom0 pauses it there
-# and unpauses it for its next turn, so no round shares the CPU. If a
+# turns step by step. A guest ends a step (one measured job; the first
+# step is "booted and ready") by printing "@@B done <n>" and sleeping
+# (guest lib.sh bench_turn); dom0 pauses it there while a guest that is
+# behind runs the same step, and lets it go on when both are level, so the
+# order is dut ref, ref dut, dut ref, ... and no step shares the CPU. If a
 # guest goes away, the others are let go.
-BENCH_SCHED=
 bench_cur=
-if [ "${BENCH_ROUNDS:-0}" -gt 0 ]; then
-	r=1
-	fwd=$GUESTS rev=
-	for g in $GUESTS; do rev="$g $rev"; done
-	while [ "$r" -le "$BENCH_ROUNDS" ]; do
-		if [ $((r % 2)) = 1 ]; then o=$fwd; else o=$rev; fi
-		for g in $o; do BENCH_SCHED="$BENCH_SCHED $g:$r"; done
-		r=$((r + 1))
-	done
-fi
 
 # bench_done <guest>: how many "@@B done" lines it printed
 bench_done() {
@@ -280,24 +270,21 @@ bench_done() {
 }
 
 bench_release() { # <why>: stop scheduling, let every guest run to its end
-	BENCH_SCHED= bench_cur=released
+	bench_cur=released
 	for g in $GUESTS; do xl unpause "$g" 2>/dev/null; done
 	mark "bench-released $1"
 }
 
-bench_next() {
-	set -- $BENCH_SCHED
-	[ $# -gt 0 ] || { bench_release "all rounds done"; return; }
-	bench_cur=$1
-	shift
-	BENCH_SCHED="$*"
+bench_run() { # <guest> <steps done> [running]: let it run its next step
+	bench_cur=$1 bench_seen=$2
 	bench_t0=$(cut -d. -f1 /proc/uptime)
-	xl unpause "${bench_cur%:*}"
+	[ -n "${3:-}" ] || xl unpause "$1"
 }
 
 # bench_step <running guests>: called every second while guests run. No
 # xl here but pause/unpause: every xl run costs dom0, the backends' CPU.
 bench_step() {
+	local g n h hn behind="" behind_n
 	[ "${BENCH_ROUNDS:-0}" -gt 0 ] && [ "$bench_cur" != released ] || return 0
 	for g in $GUESTS; do
 		case " $* " in
@@ -313,14 +300,25 @@ bench_step() {
 			[ -n "$p" ] || { xl pause "$g"; eval "paused_$g=1"; }
 			ready=$((ready + 1))
 		done
-		[ "$ready" = "$(echo $GUESTS | wc -w)" ] && bench_next
+		set -- $GUESTS
+		[ "$ready" = $# ] && bench_run "$1" 1
 		return 0
 	fi
-	g=${bench_cur%:*} r=${bench_cur#*:}
-	[ "$(bench_done "$g")" -gt "$r" ] || return 0
-	xl pause "$g"
-	mark "bench-turn $g $r $(($(cut -d. -f1 /proc/uptime) - bench_t0))"
-	bench_next
+	g=$bench_cur
+	n=$(bench_done "$g")
+	[ "$n" -gt "$bench_seen" ] || return 0
+	mark "bench-turn $g $n $(($(cut -d. -f1 /proc/uptime) - bench_t0))"
+	behind_n=$n
+	for h in $GUESTS; do
+		hn=$(bench_done "$h")
+		[ "$hn" -lt "$behind_n" ] && behind=$h behind_n=$hn
+	done
+	if [ -n "$behind" ]; then
+		xl pause "$g"
+		bench_run "$behind" "$behind_n"
+	else
+		bench_run "$g" "$n" running	# level: it goes first next
+	fi
 }
 
 # Run guests (all at once if PARALLEL=1, else one after another) and wait.

@@ -47,6 +47,23 @@ xen_cpuid_base() {
 	return 1
 }
 
+# bench_turn: end one benchmark step (make bench only; a no-op elsewhere).
+# The guest prints "@@B done <n>" and sleeps; dom0 pauses it there while
+# the other guest runs the same step, so each pair of figures is taken
+# seconds apart, not a whole round apart (the host's speed drifts by tens
+# of percent over minutes). Adds the step's own time to /tmp/bench.active.
+bench_turn() {
+	[ -f /etc/xentb/bench/rounds ] || return 0
+	n=$(($(cat /tmp/bench.steps 2>/dev/null || echo 0) + 1))
+	echo "$n" >/tmp/bench.steps
+	[ -f /tmp/bench.t0 ] && awk -v a="$(cat /tmp/bench.t0)" -v b="$(now)" \
+		-v s="$(cat /tmp/bench.active 2>/dev/null || echo 0)" \
+		'BEGIN{printf "%.2f\n", s + b - a}' >/tmp/bench.active
+	echo "@@B done $n"
+	sleep 3		# dom0 pauses us here (it polls every second)
+	now >/tmp/bench.t0
+}
+
 # dmesg_bad: print kernel log lines that indicate a kernel bug
 dmesg_bad() {
 	dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|kernel panic|event was lost'

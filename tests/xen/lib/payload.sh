@@ -69,7 +69,7 @@ select_items() {
 	fi
 	if [ "$mode" = bench ]; then
 		# Each guest waits, paused, while the other runs its rounds.
-		tmo=${XENPV_BENCH_TIMEOUT:-$((BENCH_ROUNDS * 400 + 300))}
+		tmo=${XENPV_BENCH_TIMEOUT:-$((BENCH_ROUNDS * 500 + 300))}
 		ITEMS_dut=("bench-dut $XT_DIR/guest/bench.sh $tmo")
 		ITEMS_ref=("bench-ref $XT_DIR/guest/bench.sh $tmo")
 		return 0

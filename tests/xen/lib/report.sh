@@ -289,10 +289,10 @@ json_list() {
 # build/xen/bench.json (every round's figure too)
 print_bench_report() {
 	local k keys rv dv r d q lo hi g json=$OUT_DIR/bench.json sep=""
-	keys=$(printf '%s' "${S_FIG[bench-ref]:-}${S_FIG[bench-dut]:-}" | cut -d= -f1 | awk 'NF && $0 != "round_s" && !s[$0]++')
+	keys=$(printf '%s' "${S_FIG[bench-ref]:-}${S_FIG[bench-dut]:-}" | cut -d= -f1 | awk 'NF && $0 != "round_s" && $0 != "bench_steps" && !s[$0]++')
 	echo
 	echo "Benchmark: same dom0 backends, ref = mainline frontends, dut = xenpv;"
-	echo "median of $BENCH_ROUNDS rounds, the guests taking turns (the other one paused)"
+	echo "median of $BENCH_ROUNDS rounds; the guests take turns job by job (the other one paused)"
 	printf '  %-30s %10s %10s %7s  %s\n' metric mainline xenpv ratio "round ratios"
 	printf '{\n  "ratio": "xenpv speed / mainline speed (times: mainline / xenpv); > 1 = xenpv faster",\n' >"$json"
 	printf '  "rounds": %s,\n  "metrics": {' "$BENCH_ROUNDS" >>"$json"
@@ -310,8 +310,14 @@ print_bench_report() {
 	echo "  (ratio > 1: xenpv faster; times and costs (_ms, _us, _per_io) compare the other way."
 	echo "   Nested TCG: compare the columns, not with real hardware.)"
 	# The guests measure their own rates: their clocks must agree with dom0's.
+	# dom0 times a step from unpause (or the previous step's end) to the
+	# "@@B done" it sees, so its sum has most of the guest's 3 s sleeps
+	# between steps in it as well.
+	local steps active
 	for g in ref dut; do
-		echo "  $g: clocksource $(d "$g.clocksource"); round seconds by its clock: $(figs "bench-$g" round_s)by dom0's: $(echo ${BENCH_DOM0_S[$g]:-})"
+		steps=$(figs "bench-$g" bench_steps)
+		active=$(echo $(figs "bench-$g" round_s) | awk '{for (i = 1; i <= NF; i++) s += $i; printf "%.0f", s}')
+		echo "  $g: clocksource $(d "$g.clocksource"); ${steps:-0}steps: ${active}s by its clock, ${BENCH_DOM0_S[$g]:-0}s by dom0's (with the sleeps between steps)"
 	done
 	[ -n "$BROKEN" ] && echo "BROKEN: $BROKEN"
 	echo "Logs: build/xen/logs/   Report: build/xen/report.json, build/xen/bench.json"

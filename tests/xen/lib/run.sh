@@ -260,8 +260,9 @@ on_dom0_marker() {
 		;;
 	bench-turn)
 		read -r a c d <<<"$b"
-		BENCH_DOM0_S[$a]+="$d"$'\n'
-		progress "bench: $a finished round $c (${d}s by dom0's clock)"
+		BENCH_DOM0_S[$a]=$((${BENCH_DOM0_S[$a]:-0} + d))
+		log "bench: $a finished step $c (${d}s by dom0's clock)"
+		[ $((c % 10)) != 0 ] || progress "bench: $a at step $c"
 		;;
 	bench-released)
 		log "dom0: bench guests released: $b"

@@ -320,32 +320,62 @@ static void xenpv_net_rx_refill(struct xenpv_net_queue *q)
 		xenpv_notify_remote_via_irq(q->irq_rx);
 }
 
+/*
+ * A received packet up to RX_LINEAR_MAX bytes is copied into the skb's
+ * linear area; a longer one (GSO, jumbo frames) gets its first RX_HEAD
+ * bytes there and the rest in whole pages, so no receive needs more than
+ * an order-0 allocation and truesize stays close to the data.
+ */
+#define RX_LINEAR_MAX	2048
+#define RX_HEAD		256
+
 /* Build the skb of a checked chain: copy out of the slot pages. */
 static struct sk_buff *xenpv_net_rx_skb(struct xenpv_net_queue *q,
 					const struct xen_netif_rx_response *rsp,
 					const struct xenpv_net_rxpkt *pkt)
 {
-	unsigned int extras = pkt->nr_slots - pkt->nr_data, i, id;
+	unsigned int extras = pkt->nr_slots - pkt->nr_data, i, d, head, n;
+	struct xenpv_net_rx_cursor c;
 	struct sk_buff *skb;
+	struct page *page;
 
-	skb = napi_alloc_skb(&q->napi, pkt->len);
-	if (!skb)
-		return NULL;
-	for (i = 0; i < pkt->nr_slots; i++) {
+	BUILD_BUG_ON(DIV_ROUND_UP(XEN_NETIF_MAX_TX_SIZE + 14 - RX_HEAD,
+				  PAGE_SIZE) > MAX_SKB_FRAGS);
+	if (pkt->len < ETH_HLEN)
+		return NULL;	/* no Ethernet header: nothing to hand up */
+	for (i = 0, d = 0; i < pkt->nr_slots; i++) {
 		if (i && i <= extras)
 			continue;	/* extra info, no data */
-		id = rsp[i].id;
-		skb_put_data(skb, page_address(q->rx_pages[id]) + rsp[i].offset,
-			     rsp[i].status);
+		c.data[d] = page_address(q->rx_pages[rsp[i].id]) +
+			    rsp[i].offset;
+		c.len[d++] = rsp[i].status;
+	}
+	c.nr = d;
+	c.slot = 0;
+	c.off = 0;
+	head = pkt->len <= RX_LINEAR_MAX ? pkt->len : RX_HEAD;
+	skb = napi_alloc_skb(&q->napi, head);
+	if (!skb)
+		return NULL;
+	/* pkt->len is the sum of the slots' lengths: the copies fill up. */
+	if (xenpv_net_rx_copy(&c, skb_put(skb, head), head) != head)
+		goto free_skb;
+	for (i = head; i < pkt->len; i += n) {
+		n = min_t(unsigned int, pkt->len - i, PAGE_SIZE);
+		page = dev_alloc_page();
+		if (!page)
+			goto free_skb;
+		skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, 0, n,
+				PAGE_SIZE);
+		if (xenpv_net_rx_copy(&c, page_address(page), n) != n)
+			goto free_skb;
 	}
 	skb->protocol = eth_type_trans(skb, q->info->ndev);
 	skb_reset_network_header(skb);	/* skb_checksum_setup() parses it */
 	if (pkt->flags & XEN_NETRXF_csum_blank) {
 		/* The checksum is left to us or the next hop: find it. */
-		if (skb_checksum_setup(skb, true)) {
-			kfree_skb(skb);
-			return NULL;
-		}
+		if (skb_checksum_setup(skb, true))
+			goto free_skb;
 	} else if (pkt->flags & XEN_NETRXF_data_validated) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
 	}
@@ -357,6 +387,10 @@ static struct sk_buff *xenpv_net_rx_skb(struct xenpv_net_queue *q,
 		skb_shinfo(skb)->gso_segs = 0;
 	}
 	return skb;
+
+free_skb:
+	kfree_skb(skb);
+	return NULL;
 }
 
 static int xenpv_net_rx(struct xenpv_net_queue *q, int budget)

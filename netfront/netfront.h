@@ -8,7 +8,8 @@
  * A packet to send is copied into consecutive free tx slot pages, packed
  * from their start (so the skb is freed at once and its memory is never
  * shown to the backend); a received packet is copied out of its rx slot
- * pages into a fresh skb and the slots are posted again. No guest page
+ * pages into a fresh skb (all linear up to 2 KiB; beyond, a 256-byte
+ * head and whole pages) and the slots are posted again. No guest page
  * other than these is ever granted.
  */
 #ifndef _XENPV_NETFRONT_H
@@ -82,5 +83,16 @@ struct xenpv_net_rxpkt {
 int xenpv_net_rx_parse(const struct xen_netif_rx_response *rsp,
 		       unsigned int avail, unsigned int first,
 		       unsigned int mask, struct xenpv_net_rxpkt *pkt);
+
+/* Where the next byte of a received packet sits in its rx slot pages. */
+struct xenpv_net_rx_cursor {
+	const u8 *data[XENPV_NET_MAX_SLOTS];	/* each data slot's bytes */
+	unsigned int len[XENPV_NET_MAX_SLOTS];
+	unsigned int nr;			/* data slots */
+	unsigned int slot, off;			/* the next byte */
+};
+
+unsigned int xenpv_net_rx_copy(struct xenpv_net_rx_cursor *c, void *dst,
+			       unsigned int n);
 
 #endif /* _XENPV_NETFRONT_H */

@@ -236,3 +236,34 @@ int xenpv_net_rx_parse(const struct xen_netif_rx_response *rsp,
 	pkt->nr_slots = s;
 	return failed || !len ? -EIO : 0;
 }
+
+/**
+ * xenpv_net_rx_copy() - copy a received packet's next bytes out
+ * @c: the cursor over the packet's data slots (data, len, nr set; slot and
+ *	off 0 at the start); moved past what was copied
+ * @dst: where to copy to
+ * @n: how many bytes
+ *
+ * Copies across slot boundaries, skipping empty slots, and stops at the
+ * end of the last slot.
+ *
+ * Context: any.
+ * Return: the bytes copied: @n, or fewer when the packet ended first.
+ */
+unsigned int xenpv_net_rx_copy(struct xenpv_net_rx_cursor *c, void *dst,
+			       unsigned int n)
+{
+	unsigned int done = 0, k;
+
+	while (done < n && c->slot < c->nr) {
+		k = min(n - done, c->len[c->slot] - c->off);
+		memcpy((u8 *)dst + done, c->data[c->slot] + c->off, k);
+		done += k;
+		c->off += k;
+		if (c->off == c->len[c->slot]) {
+			c->slot++;
+			c->off = 0;
+		}
+	}
+	return done;
+}

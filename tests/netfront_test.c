@@ -205,6 +205,52 @@ static void net_rx_hostile(struct kunit *test)
 			-EPROTO);
 }
 
+/*
+ * A packet's data spread over slots of uneven length (one empty), copied
+ * out in pieces that straddle slot ends, as the skb builder does: a head,
+ * then page-sized parts. Every byte lands once, in order; a copy past the
+ * end stops at the end.
+ */
+static void net_rx_copy(struct kunit *test)
+{
+	static const unsigned int lens[] = { 100, 4096, 0, 3000, 1 };
+	static const unsigned int parts[] = { 256, 4096, 2845 };
+	struct xenpv_net_rx_cursor c = {};
+	unsigned int i, j, total = 0, at = 0;
+	u8 *src, *dst;
+
+	src = kunit_kmalloc(test, 5 * 4096, GFP_KERNEL);
+	dst = kunit_kzalloc(test, 5 * 4096 + 16, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, src);
+	KUNIT_ASSERT_NOT_NULL(test, dst);
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		/* Each slot's data at a different offset of its page. */
+		c.data[i] = src + i * 4096 + (lens[i] < 4096 ? 7 * i : 0);
+		c.len[i] = lens[i];
+		for (j = 0; j < lens[i]; j++)
+			((u8 *)c.data[i])[j] = (u8)(total + j) ^ 0x5a;
+		total += lens[i];
+	}
+	c.nr = ARRAY_SIZE(lens);
+	KUNIT_ASSERT_EQ(test, total, 7197U);
+	for (i = 0; i < ARRAY_SIZE(parts); i++) {
+		KUNIT_EXPECT_EQ(test, xenpv_net_rx_copy(&c, dst + at, parts[i]),
+				parts[i]);
+		at += parts[i];
+	}
+	KUNIT_EXPECT_EQ(test, at, total);
+	for (i = 0; i < total; i++)
+		if (dst[i] != ((u8)i ^ 0x5a))
+			break;
+	KUNIT_EXPECT_EQ(test, i, total);
+	/* The packet is used up: nothing more to copy. */
+	KUNIT_EXPECT_EQ(test, xenpv_net_rx_copy(&c, dst, 16), 0U);
+	/* From the start again, asking for more than there is. */
+	c.slot = 0;
+	c.off = 0;
+	KUNIT_EXPECT_EQ(test, xenpv_net_rx_copy(&c, dst, total + 16), total);
+}
+
 static struct kunit_case net_cases[] = {
 	KUNIT_CASE(net_negotiate),
 	KUNIT_CASE(net_tx_slots),
@@ -212,6 +258,7 @@ static struct kunit_case net_cases[] = {
 	KUNIT_CASE(net_tx_responses),
 	KUNIT_CASE(net_rx_chains),
 	KUNIT_CASE(net_rx_hostile),
+	KUNIT_CASE(net_rx_copy),
 	{}
 };
 

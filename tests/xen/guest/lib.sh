@@ -139,6 +139,9 @@ tools_run() { # <program> <args...>
 fio() { tools_run fio "$@"; }
 iperf3() { tools_run iperf3 "$@"; }
 ethtool() { tools_run ../sbin/ethtool "$@"; }
+# perf (Debian's linux-perf for the guest's 6.1): software-clock samples
+# only (no PMU under TCG), e.g. perf record -a -e cpu-clock -F 499 ...
+perf() { tools_run perf "$@"; }
 
 # net_up: eth0 up with the guest's address (init does it at boot; a
 # scenario that reloaded the frontends gets a new eth0). False if none.

@@ -11,9 +11,10 @@ XEN_UTILS_PKG=xen-utils-4.17
 ROOTFS_REV=2
 ROOTFS_INCLUDE=xen-utils-4.17,qemu-system-xen,iproute2,kmod,busybox,xenstore-utils,e2fsprogs,procps,iperf3
 # The guests' tools disk (read-only, attached as xvdt): programs too large
-# for the initramfs, whose libraries would double its size.
+# for the initramfs, whose libraries would double its size (perf: for
+# profiles from a user script, guest lib.sh perf).
 TOOLS_REV=1
-TOOLS_INCLUDE=fio,iperf3,ethtool
+TOOLS_INCLUDE=fio,iperf3,ethtool,linux-perf
 # Small programs copied with their libraries into both guests' initramfs.
 GUEST_BINS="/usr/bin/xenstore /sbin/mke2fs /sbin/e2fsck"
 GUEST_XENSTORE_CMDS="ls read write list exists rm watch chmod"

@@ -316,8 +316,9 @@ print_bench_report() {
 	local steps active
 	for g in ref dut; do
 		steps=$(figs "bench-$g" bench_steps)
+		steps=${steps%% *}
 		active=$(echo $(figs "bench-$g" round_s) | awk '{for (i = 1; i <= NF; i++) s += $i; printf "%.0f", s}')
-		echo "  $g: clocksource $(d "$g.clocksource"); ${steps:-0}steps: ${active}s by its clock, ${BENCH_DOM0_S[$g]:-0}s by dom0's (with the sleeps between steps)"
+		echo "  $g: clocksource $(d "$g.clocksource"); ${steps:-0} steps: ${active}s by its clock, ${BENCH_DOM0_S[$g]:-0}s by dom0's (with the sleeps between steps)"
 	done
 	[ -n "$BROKEN" ] && echo "BROKEN: $BROKEN"
 	echo "Logs: build/xen/logs/   Report: build/xen/report.json, build/xen/bench.json"

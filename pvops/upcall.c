@@ -188,8 +188,9 @@ err_dispose:
  * it; else the INTx line. On a guest with two vCPUs the vector route
  * crashed the testbed's guest under network load, twice in two runs (an
  * exception on the entry trampoline stack before the kernel's GS was
- * set, as with the global callback vector earlier), while INTx passed;
- * until that is understood, SMP guests keep INTx.
+ * set), while INTx passed. The same fault later killed a guest running
+ * mainline's drivers only, so the nested emulation is the likelier cause;
+ * until real hardware settles it, SMP guests keep INTx.
  *
  * Context: process context, from the platform probe.
  * Return: 0, or a negative errno when no route works.

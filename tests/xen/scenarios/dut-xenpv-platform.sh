@@ -4,9 +4,8 @@
 # event delivery: the loopback self-test at probe went through Xen and
 # came back as the upcall interrupt. Xen 4.17 accepts an upcall vector
 # (HVMOP_set_evtchn_upcall_vector), so on a one-CPU guest the route must
-# be the vector;
-# HVM_PARAM_CALLBACK_IRQ still names the INTx line, which the toolstack
-# reads as "PV drivers present" (dut-xl-control depends on it).
+# be the vector; HVM_PARAM_CALLBACK_IRQ still names the INTx line, which
+# the toolstack reads as "PV drivers present" (dut-xl-control needs it).
 . /etc/xentb/lib.sh
 
 d=$(pci_find 0x5853 0x0001) || fail "no PCI device 5853:0001"

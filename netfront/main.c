@@ -322,22 +322,104 @@ static void xenpv_net_rx_refill(struct xenpv_net_queue *q)
 
 /*
  * A received packet up to RX_LINEAR_MAX bytes is copied into the skb's
- * linear area; a longer one (GSO, jumbo frames) gets its first RX_HEAD
- * bytes there and the rest in whole pages, so no receive needs more than
- * an order-0 allocation and truesize stays close to the data.
+ * linear area. A longer one (GSO, jumbo frames) gets its first RX_HEAD
+ * bytes copied there and the rest handed up in its rx slot pages, as frags
+ * (xenpv_net_rx_take_page()), as long as they fit the skb's frags; if
+ * not, it is copied into fresh pages. No receive needs more than an
+ * order-0 allocation and truesize stays close to the data.
  */
 #define RX_LINEAR_MAX	2048
 #define RX_HEAD		256
 
-/* Build the skb of a checked chain: copy out of the slot pages. */
+/*
+ * Hand up @len bytes at @off of rx slot @id's page as the skb's next frag,
+ * and post a fresh zeroed page in the slot. The page goes up only once
+ * its grant has ended; if the backend still maps it (a copying backend
+ * never does), its bytes are copied instead and it stays posted.
+ */
+static int xenpv_net_rx_take_page(struct xenpv_net_queue *q,
+				  struct sk_buff *skb, u16 id,
+				  unsigned int off, unsigned int len)
+{
+	struct page *fresh, *page = q->rx_pages[id];
+
+	fresh = __dev_alloc_page(GFP_ATOMIC | __GFP_NOWARN | __GFP_ZERO);
+	if (!fresh)
+		return -ENOMEM;
+	if (xenpv_grant_end_access(q->rx_refs[id])) {
+		memcpy(page_address(fresh) + off, page_address(page) + off,
+		       len);
+		page = fresh;
+	} else if (!xenpv_grant_access(q->rx_refs[id],
+				       q->info->xdev->otherend_id,
+				       xenpv_page_to_gfn(fresh), false)) {
+		q->rx_pages[id] = fresh;
+	} else {
+		/* Our own ref, granting nothing: cannot fail. */
+		put_page(fresh);
+		xenpv_net_mark_broken(q, "cannot grant a fresh rx page");
+		return -EIO;
+	}
+	skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, off, len,
+			PAGE_SIZE);
+	return 0;
+}
+
+/* Copy the rest of a packet (after its head) into fresh pages. */
+static int xenpv_net_rx_copy_pages(struct sk_buff *skb,
+				   struct xenpv_net_rx_cursor *c,
+				   unsigned int len)
+{
+	struct page *page;
+	unsigned int i, n;
+
+	for (i = skb->len; i < len; i += n) {
+		n = min_t(unsigned int, len - i, PAGE_SIZE);
+		page = dev_alloc_page();
+		if (!page)
+			return -ENOMEM;
+		skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, 0, n,
+				PAGE_SIZE);
+		if (xenpv_net_rx_copy(c, page_address(page), n) != n)
+			return -EIO;
+	}
+	return 0;
+}
+
+/* Hand up the rest of a packet (after its head) in its own slot pages. */
+static int xenpv_net_rx_take_pages(struct xenpv_net_queue *q,
+				   struct sk_buff *skb,
+				   struct xenpv_net_rx_cursor *c,
+				   const u16 *ids, const u16 *offs,
+				   unsigned int len)
+{
+	struct xenpv_net_rx_cursor dry = *c;
+	unsigned int frags = 0, slot, off, n;
+	int rc;
+
+	while (xenpv_net_rx_next_piece(&dry, &slot, &off))
+		frags++;
+	if (frags > MAX_SKB_FRAGS)
+		return xenpv_net_rx_copy_pages(skb, c, len);
+	while ((n = xenpv_net_rx_next_piece(c, &slot, &off))) {
+		rc = xenpv_net_rx_take_page(q, skb, ids[slot], offs[slot] + off,
+					    n);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Build the skb of a checked chain. */
 static struct sk_buff *xenpv_net_rx_skb(struct xenpv_net_queue *q,
 					const struct xen_netif_rx_response *rsp,
 					const struct xenpv_net_rxpkt *pkt)
 {
-	unsigned int extras = pkt->nr_slots - pkt->nr_data, i, d, head, n;
+	unsigned int extras = pkt->nr_slots - pkt->nr_data, i, d, head;
+	u16 ids[XENPV_NET_MAX_SLOTS], offs[XENPV_NET_MAX_SLOTS];
 	struct xenpv_net_rx_cursor c;
 	struct sk_buff *skb;
-	struct page *page;
+	int rc;
 
 	BUILD_BUG_ON(DIV_ROUND_UP(XEN_NETIF_MAX_TX_SIZE + 14 - RX_HEAD,
 				  PAGE_SIZE) > MAX_SKB_FRAGS);
@@ -346,6 +428,8 @@ static struct sk_buff *xenpv_net_rx_skb(struct xenpv_net_queue *q,
 	for (i = 0, d = 0; i < pkt->nr_slots; i++) {
 		if (i && i <= extras)
 			continue;	/* extra info, no data */
+		ids[d] = rsp[i].id;
+		offs[d] = rsp[i].offset;
 		c.data[d] = page_address(q->rx_pages[rsp[i].id]) +
 			    rsp[i].offset;
 		c.len[d++] = rsp[i].status;
@@ -360,14 +444,9 @@ static struct sk_buff *xenpv_net_rx_skb(struct xenpv_net_queue *q,
 	/* pkt->len is the sum of the slots' lengths: the copies fill up. */
 	if (xenpv_net_rx_copy(&c, skb_put(skb, head), head) != head)
 		goto free_skb;
-	for (i = head; i < pkt->len; i += n) {
-		n = min_t(unsigned int, pkt->len - i, PAGE_SIZE);
-		page = dev_alloc_page();
-		if (!page)
-			goto free_skb;
-		skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, 0, n,
-				PAGE_SIZE);
-		if (xenpv_net_rx_copy(&c, page_address(page), n) != n)
+	if (head < pkt->len) {
+		rc = xenpv_net_rx_take_pages(q, skb, &c, ids, offs, pkt->len);
+		if (rc || skb->len != pkt->len)
 			goto free_skb;
 	}
 	skb->protocol = eth_type_trans(skb, q->info->ndev);

@@ -4,13 +4,16 @@
  * logic (ring.c, no networking-stack code, run by KUnit under UML).
  *
  * Data path. Every tx and rx ring slot owns one page granted to the
- * backend for the connection's life (read-only for tx, writable for rx).
- * A packet to send is copied into consecutive free tx slot pages, packed
- * from their start (so the skb is freed at once and its memory is never
- * shown to the backend); a received packet is copied out of its rx slot
- * pages into a fresh skb (all linear up to 2 KiB; beyond, a 256-byte
- * head and whole pages) and the slots are posted again. No guest page
- * other than these is ever granted.
+ * backend (read-only for tx, writable for rx). A packet to send is copied
+ * into consecutive free tx slot pages, packed from their start (so the skb
+ * is freed at once and its memory is never shown to the backend). A
+ * received packet up to 2 KiB is copied out of its rx slot pages into a
+ * fresh linear skb and the slots are posted again. A longer one gets its
+ * first 256 bytes copied into the skb's head and the rest handed up in the
+ * slot pages themselves, as page frags: each such slot's grant is ended
+ * first, and a freshly zeroed page is granted in its place. So the backend
+ * only ever sees pages that are zero or hold what it wrote itself, whether
+ * it is trusted or not.
  */
 #ifndef _XENPV_NETFRONT_H
 #define _XENPV_NETFRONT_H
@@ -94,5 +97,7 @@ struct xenpv_net_rx_cursor {
 
 unsigned int xenpv_net_rx_copy(struct xenpv_net_rx_cursor *c, void *dst,
 			       unsigned int n);
+unsigned int xenpv_net_rx_next_piece(struct xenpv_net_rx_cursor *c,
+				     unsigned int *slot, unsigned int *off);
 
 #endif /* _XENPV_NETFRONT_H */

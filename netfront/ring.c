@@ -267,3 +267,35 @@ unsigned int xenpv_net_rx_copy(struct xenpv_net_rx_cursor *c, void *dst,
 	}
 	return done;
 }
+
+/**
+ * xenpv_net_rx_next_piece() - the rest of a received packet's current slot
+ * @c: the cursor, as xenpv_net_rx_copy() left it; moved to the next slot
+ * @slot: set to the data slot the piece is in
+ * @off: set to where in that slot's data the piece starts
+ *
+ * The pieces are what the skb builder hands up as page frags once the head
+ * is copied: the current slot from the cursor on, then every later slot
+ * whole. Empty slots are skipped.
+ *
+ * Context: any.
+ * Return: the piece's length; 0 when the packet is used up.
+ */
+unsigned int xenpv_net_rx_next_piece(struct xenpv_net_rx_cursor *c,
+				     unsigned int *slot, unsigned int *off)
+{
+	unsigned int n;
+
+	while (c->slot < c->nr && c->off >= c->len[c->slot]) {
+		c->slot++;
+		c->off = 0;
+	}
+	if (c->slot >= c->nr)
+		return 0;
+	*slot = c->slot;
+	*off = c->off;
+	n = c->len[c->slot] - c->off;
+	c->slot++;
+	c->off = 0;
+	return n;
+}

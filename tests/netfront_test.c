@@ -251,6 +251,48 @@ static void net_rx_copy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xenpv_net_rx_copy(&c, dst, total + 16), total);
 }
 
+/*
+ * After the head is copied, the rest of a packet goes up slot by slot:
+ * the current slot from the cursor on, then each later slot whole, the
+ * empty ones skipped. The pieces add up to the packet.
+ */
+static void net_rx_pieces(struct kunit *test)
+{
+	static const unsigned int lens[] = { 100, 4096, 0, 3000, 1, 0 };
+	static const unsigned int want[][3] = {	/* slot, off, len */
+		{ 1, 156, 3940 }, { 3, 0, 3000 }, { 4, 0, 1 },
+	};
+	struct xenpv_net_rx_cursor c = {};
+	unsigned int i, slot = ~0U, off = ~0U, n, total = 256;
+	u8 *src, head[256];
+
+	src = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, src);
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		c.data[i] = src;
+		c.len[i] = lens[i];
+	}
+	c.nr = ARRAY_SIZE(lens);
+	KUNIT_ASSERT_EQ(test, xenpv_net_rx_copy(&c, head, sizeof(head)), 256U);
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		n = xenpv_net_rx_next_piece(&c, &slot, &off);
+		KUNIT_EXPECT_EQ(test, slot, want[i][0]);
+		KUNIT_EXPECT_EQ(test, off, want[i][1]);
+		KUNIT_EXPECT_EQ(test, n, want[i][2]);
+		total += n;
+	}
+	KUNIT_EXPECT_EQ(test, total, 7197U);
+	KUNIT_EXPECT_EQ(test, xenpv_net_rx_next_piece(&c, &slot, &off), 0U);
+	KUNIT_EXPECT_EQ(test, xenpv_net_rx_next_piece(&c, &slot, &off), 0U);
+	/* A head that ends exactly at a slot's end: the next slot is whole. */
+	c.slot = 0;
+	c.off = 0;
+	KUNIT_ASSERT_EQ(test, xenpv_net_rx_copy(&c, head, 100), 100U);
+	KUNIT_EXPECT_EQ(test, xenpv_net_rx_next_piece(&c, &slot, &off), 4096U);
+	KUNIT_EXPECT_EQ(test, slot, 1U);
+	KUNIT_EXPECT_EQ(test, off, 0U);
+}
+
 static struct kunit_case net_cases[] = {
 	KUNIT_CASE(net_negotiate),
 	KUNIT_CASE(net_tx_slots),
@@ -259,6 +301,7 @@ static struct kunit_case net_cases[] = {
 	KUNIT_CASE(net_rx_chains),
 	KUNIT_CASE(net_rx_hostile),
 	KUNIT_CASE(net_rx_copy),
+	KUNIT_CASE(net_rx_pieces),
 	{}
 };
 

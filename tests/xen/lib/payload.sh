@@ -176,7 +176,13 @@ make_guest_initrd() {
 	fi
 	if [ "$MODE" = bench ]; then
 		mkdir -p "$tmp/etc/xentb/bench"
-		cp "$XT_DIR"/bench/*.sh "$tmp/etc/xentb/bench/"
+		local b
+		for b in "$XT_DIR"/bench/*.sh; do
+			# XENPV_BENCH_SCRIPTS="net basic": only those scripts.
+			case " ${XENPV_BENCH_SCRIPTS:-all} " in
+			*" all "* | *" $(basename "$b" .sh) "*) cp "$b" "$tmp/etc/xentb/bench/" ;;
+			esac
+		done
 		echo "$BENCH_ROUNDS" >"$tmp/etc/xentb/bench/rounds"
 	fi
 	: >"$tmp/etc/xentb/list"

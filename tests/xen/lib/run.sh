@@ -157,14 +157,20 @@ on_guest_line() {
 		fi
 		;;
 	"@@S begin "*)
-		read -r _ _ a <<<"$l"
+		# A console message may share the marker's line: the name is
+		# the first word, up to the first character names do not use.
+		read -r _ _ a _ <<<"$l"
+		a=${a%%[!A-Za-z0-9._-]*}
 		G_CUR[$g]=$a
 		: >"$LOG_DIR/scenarios/$a.log"
 		set_guest_stage "$g" "scenario $a" $(($(scenario_timeout "$a") + GUEST_IDLE + GRACE))
 		log "$g: scenario $a started"
 		;;
 	"@@S end "*)
-		read -r _ _ a b c <<<"$l"
+		read -r _ _ a b c _ <<<"$l"
+		a=${a%%[!A-Za-z0-9._-]*}
+		b=${b%%[!0-9]*}
+		c=${c%%[!0-9.]*}
 		S_RC[$a]=$b
 		S_DUR[$a]=$c
 		G_CUR[$g]=

@@ -15,7 +15,8 @@
  * produced only by ndo_start_xmit, which the stack serialises per queue.
  * The rx ring belongs to the queue's NAPI poll. info->state is read
  * locklessly by the data path and changed only with the data path stopped
- * (or to BROKEN, after which it only fails).
+ * (or to BROKEN, after which it only fails). tx_pool, tx_skbs, tx_zpages
+ * and tx_zrefs are under tx_lock too.
  *
  * The backend is not trusted: responses are copied out of the rings once
  * and checked (xenpv_net_check_tx_rsp(), xenpv_net_rx_parse()); a
@@ -47,6 +48,10 @@ static unsigned int max_queues = XENPV_NET_MAX_QUEUES;
 module_param(max_queues, uint, 0444);
 MODULE_PARM_DESC(max_queues, "Most queues per interface (default 8; at most the CPUs)");
 
+static bool trusted = true;
+module_param(trusted, bool, 0444);
+MODULE_PARM_DESC(trusted, "Trust backends (default on): send in place; off, or a device's own 'trusted' key of 0, copies every packet sent into pages the backend owns");
+
 #define TX_SIZE		__CONST_RING_SIZE(xen_netif_tx, PAGE_SIZE)
 #define RX_SIZE		__CONST_RING_SIZE(xen_netif_rx, PAGE_SIZE)
 /* Responses copied out at once: a packet's longest chain. */
@@ -63,6 +68,7 @@ struct xenpv_net_stats {
 	u64_stats_t bytes;
 	u64_stats_t errors;
 	u64_stats_t dropped;
+	u64_stats_t copied;	/* packets copied whole, not handed over in pages */
 	struct u64_stats_sync syncp;
 };
 
@@ -81,6 +87,16 @@ struct xenpv_net_queue {
 	u8 tx_inflight[TX_SIZE];
 	u16 tx_free[TX_SIZE];
 	unsigned int tx_nr_free;
+	/*
+	 * Sent in place (trusted backend): per id, the skb (one reference
+	 * per id), the page shown and the ref from tx_pool that shows it;
+	 * tx_skbs[id] NULL for an id whose data is in its own slot page.
+	 */
+	struct sk_buff *tx_skbs[TX_SIZE];
+	struct page *tx_zpages[TX_SIZE];
+	grant_ref_t tx_zrefs[TX_SIZE];
+	struct xenpv_grant_pool tx_pool;
+	bool tx_pool_ready;
 	/* rx: owned by the NAPI poll */
 	struct xen_netif_rx_front_ring rx;
 	void *rx_va;
@@ -101,6 +117,7 @@ struct xenpv_net_info {
 	struct xenpv_device *xdev;
 	struct mutex mutex;		/* connection steps */
 	enum xenpv_net_state state;
+	bool trusted;			/* send in place (fixed at probe) */
 	struct xenpv_net_feat feat;
 	struct xenpv_net_queue *queues;
 	unsigned int nr_queues;		/* set up (feat.nr_queues once done) */
@@ -146,6 +163,13 @@ static void xenpv_net_count(struct xenpv_net_stats *st, unsigned int bytes,
 	u64_stats_update_end(&st->syncp);
 }
 
+static void xenpv_net_count_copied(struct xenpv_net_stats *st)
+{
+	u64_stats_update_begin(&st->syncp);
+	u64_stats_inc(&st->copied);
+	u64_stats_update_end(&st->syncp);
+}
+
 static void xenpv_net_broken_workfn(struct work_struct *work)
 {
 	struct xenpv_net_info *info =
@@ -166,6 +190,34 @@ static void xenpv_net_mark_broken(struct xenpv_net_queue *q, const char *why)
 	netdev_err(info->ndev, "queue %u: %s; the device is dead\n", q->idx,
 		   why);
 	schedule_work(&info->broken_work);
+}
+
+/*
+ * Give back what an id sent in place holds: end its grant and return the
+ * ref to the pool (or leave both to the deferred revoke, with a reference
+ * to the page, when the backend still maps it) and drop the id's skb
+ * reference. Called with tx_lock held.
+ */
+static void xenpv_net_tx_release(struct xenpv_net_queue *q, u16 id, bool ok)
+{
+	struct sk_buff *skb = q->tx_skbs[id];
+	grant_ref_t ref = q->tx_zrefs[id];
+
+	if (!skb)
+		return;
+	if (!xenpv_grant_end_access(ref)) {
+		xenpv_grant_pool_put(&q->tx_pool, ref);
+	} else {
+		get_page(q->tx_zpages[id]);
+		xenpv_grant_revoke(ref, q->tx_zpages[id]);
+	}
+	q->tx_skbs[id] = NULL;
+	q->tx_zpages[id] = NULL;
+	q->tx_zrefs[id] = XENPV_GRANT_NO_REF;
+	if (ok)
+		dev_consume_skb_any(skb);
+	else
+		dev_kfree_skb_any(skb);
 }
 
 /* Take the tx responses; wake the queue when ids are back. */
@@ -198,6 +250,8 @@ static bool xenpv_net_tx_complete(struct xenpv_net_queue *q)
 			if (rc)
 				continue;
 			q->tx_inflight[rsp.id] = 0;
+			xenpv_net_tx_release(q, rsp.id,
+					     rsp.status == XEN_NETIF_RSP_OKAY);
 			q->tx_free[q->tx_nr_free++] = rsp.id;
 			if (rsp.status != XEN_NETIF_RSP_OKAY)
 				xenpv_net_count(&q->tx_stats, 0, true, false);
@@ -215,6 +269,174 @@ out:
 	return any;
 }
 
+/*
+ * The copy send: claim ids for the pages @pkt needs and copy the packet
+ * into their slot pages, packed from the first one's start.
+ * Return: the ring entries in @slots; -EBUSY when the ids or the ring are
+ * short (the queue is stopped); -EIO to drop the packet.
+ */
+static int xenpv_net_xmit_copy(struct xenpv_net_queue *q, struct sk_buff *skb,
+			       const struct xenpv_net_txpkt *pkt,
+			       union xenpv_net_tx_slot *slots)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(q->info->ndev, q->idx);
+	struct xenpv_net_txreq reqs[XENPV_NET_MAX_SLOTS];
+	unsigned int pages, i, off;
+	unsigned long flags;
+	int nslots;
+
+	nslots = xenpv_net_tx_slots(pkt);
+	if (nslots < 0)
+		return -EIO;
+	pages = DIV_ROUND_UP(pkt->len, PAGE_SIZE);
+	spin_lock_irqsave(&q->tx_lock, flags);
+	if (q->tx_nr_free < pages ||
+	    RING_FREE_REQUESTS(&q->tx) < (unsigned int)nslots) {
+		netif_tx_stop_queue(txq);
+		spin_unlock_irqrestore(&q->tx_lock, flags);
+		return -EBUSY;
+	}
+	for (i = 0; i < pages; i++) {
+		reqs[i].id = q->tx_free[--q->tx_nr_free];
+		reqs[i].ref = q->tx_refs[reqs[i].id];
+		q->tx_inflight[reqs[i].id] = 1;
+	}
+	spin_unlock_irqrestore(&q->tx_lock, flags);
+
+	/* The ids are ours: copy the packet into their pages unlocked. */
+	for (i = 0, off = 0; i < pages; off += reqs[i++].size) {
+		reqs[i].offset = 0;
+		reqs[i].size = min_t(unsigned int, PAGE_SIZE, pkt->len - off);
+		if (skb_copy_bits(skb, off,
+				  page_address(q->tx_pages[reqs[i].id]),
+				  reqs[i].size))
+			goto put_ids;
+	}
+	nslots = xenpv_net_fill_tx(pkt, reqs, pages, slots);
+	if (nslots < 0)
+		goto put_ids;
+	return nslots;
+
+put_ids:
+	spin_lock_irqsave(&q->tx_lock, flags);
+	for (i = 0; i < pages; i++) {
+		q->tx_inflight[reqs[i].id] = 0;
+		q->tx_free[q->tx_nr_free++] = reqs[i].id;
+	}
+	spin_unlock_irqrestore(&q->tx_lock, flags);
+	return -EIO;
+}
+
+/* The pieces of @skb, each within a page, into @pages and @reqs. */
+static int xenpv_net_tx_pieces(struct sk_buff *skb, struct page **pages,
+			       struct xenpv_net_txreq *reqs, unsigned int room)
+{
+	struct xenpv_net_txpiece pc[XENPV_NET_MAX_SLOTS];
+	unsigned long base = (unsigned long)skb->data & PAGE_MASK;
+	unsigned int nr = 0, i, j;
+	const skb_frag_t *f;
+	int k;
+
+	if (skb_has_frag_list(skb))
+		return -E2BIG;
+	k = xenpv_net_tx_split(offset_in_page(skb->data), skb_headlen(skb), pc,
+			       room);
+	for (i = 0; k > 0 && i < k; i++, nr++) {
+		pages[nr] = virt_to_page((void *)(base + pc[i].page * PAGE_SIZE));
+		reqs[nr].offset = pc[i].offset;
+		reqs[nr].size = pc[i].size;
+	}
+	for (j = 0; k >= 0 && j < skb_shinfo(skb)->nr_frags; j++) {
+		f = &skb_shinfo(skb)->frags[j];
+		k = xenpv_net_tx_split(skb_frag_off(f), skb_frag_size(f), pc,
+				       room - nr);
+		for (i = 0; k > 0 && i < k; i++, nr++) {
+			pages[nr] = skb_frag_page(f) +
+				    skb_frag_off(f) / PAGE_SIZE + pc[i].page;
+			reqs[nr].offset = pc[i].offset;
+			reqs[nr].size = pc[i].size;
+		}
+	}
+	if (k < 0)
+		return k;
+	for (i = 0; i < nr; i++)
+		if (xenpv_page_to_gfn(pages[i]) > U32_MAX)
+			return -E2BIG;	/* beyond what a v1 entry holds */
+	return nr;
+}
+
+/*
+ * The in-place send (trusted backend): each piece of the skb gets an id
+ * and a ref from tx_pool granting its page read-only; each id holds a
+ * reference to the skb until its response.
+ * Return: the ring entries in @slots; -EBUSY when the ids or the ring are
+ * short (the queue is stopped); -E2BIG to copy the packet instead (too
+ * many pieces, or the pool short); -EIO to drop it.
+ */
+static int xenpv_net_xmit_in_place(struct xenpv_net_queue *q,
+				   struct sk_buff *skb,
+				   const struct xenpv_net_txpkt *pkt,
+				   union xenpv_net_tx_slot *slots)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(q->info->ndev, q->idx);
+	bool gso = pkt->gso_type != XEN_NETIF_GSO_TYPE_NONE;
+	domid_t domid = q->info->xdev->otherend_id;
+	struct xenpv_net_txreq reqs[XENPV_NET_MAX_SLOTS];
+	struct page *pages[XENPV_NET_MAX_SLOTS];
+	unsigned int i, nr;
+	unsigned long flags;
+	int rc;
+
+	rc = xenpv_net_tx_pieces(skb, pages, reqs, XENPV_NET_MAX_SLOTS - gso);
+	if (rc <= 0)
+		return -E2BIG;
+	nr = rc;
+	spin_lock_irqsave(&q->tx_lock, flags);
+	if (q->tx_pool.nr < nr) {
+		spin_unlock_irqrestore(&q->tx_lock, flags);
+		return -E2BIG;
+	}
+	if (q->tx_nr_free < nr || RING_FREE_REQUESTS(&q->tx) < nr + gso) {
+		netif_tx_stop_queue(txq);
+		spin_unlock_irqrestore(&q->tx_lock, flags);
+		return -EBUSY;
+	}
+	for (i = 0; i < nr; i++) {
+		reqs[i].id = q->tx_free[--q->tx_nr_free];
+		q->tx_inflight[reqs[i].id] = 1;
+		if (xenpv_grant_pool_claim(&q->tx_pool, &reqs[i].ref))
+			goto release;	/* cannot be: nr checked above */
+		if (xenpv_grant_access(reqs[i].ref, domid,
+				       xenpv_page_to_gfn(pages[i]), true)) {
+			xenpv_grant_pool_put(&q->tx_pool, reqs[i].ref);
+			goto release;
+		}
+		q->tx_skbs[reqs[i].id] = skb_get(skb);
+		q->tx_zpages[reqs[i].id] = pages[i];
+		q->tx_zrefs[reqs[i].id] = reqs[i].ref;
+	}
+	rc = xenpv_net_fill_tx(pkt, reqs, nr, slots);
+	if (rc < 0) {
+		i = nr;
+		goto release_all;
+	}
+	spin_unlock_irqrestore(&q->tx_lock, flags);
+	return rc;
+
+release:
+	/* reqs[i]'s id holds nothing yet. */
+	q->tx_inflight[reqs[i].id] = 0;
+	q->tx_free[q->tx_nr_free++] = reqs[i].id;
+release_all:
+	while (i--) {
+		xenpv_net_tx_release(q, reqs[i].id, false);
+		q->tx_inflight[reqs[i].id] = 0;
+		q->tx_free[q->tx_nr_free++] = reqs[i].id;
+	}
+	spin_unlock_irqrestore(&q->tx_lock, flags);
+	return -EIO;
+}
+
 static netdev_tx_t xenpv_net_start_xmit(struct sk_buff *skb,
 					struct net_device *ndev)
 {
@@ -223,11 +445,8 @@ static netdev_tx_t xenpv_net_start_xmit(struct sk_buff *skb,
 	union xenpv_net_tx_slot slots[XENPV_NET_MAX_SLOTS];
 	struct netdev_queue *txq = netdev_get_tx_queue(ndev, q->idx);
 	struct xenpv_net_txpkt pkt = { .len = skb->len };
-	u16 ids[XENPV_NET_MAX_SLOTS];
-	grant_ref_t refs[XENPV_NET_MAX_SLOTS];
-	unsigned int pages, i, off, n;
 	unsigned long flags;
-	int nslots, notify;
+	int nslots = -E2BIG, notify, i;
 
 	if (READ_ONCE(info->state) != XENPV_NET_CONNECTED)
 		goto drop;
@@ -241,34 +460,21 @@ static netdev_tx_t xenpv_net_start_xmit(struct sk_buff *skb,
 			goto drop;
 		pkt.gso_size = skb_shinfo(skb)->gso_size;
 	}
-	nslots = xenpv_net_tx_slots(&pkt);
+	if (!pkt.len || pkt.len > XEN_NETIF_MAX_TX_SIZE)
+		goto drop;
+	if (info->trusted)
+		nslots = xenpv_net_xmit_in_place(q, skb, &pkt, slots);
+	if (nslots == -E2BIG) {
+		nslots = xenpv_net_xmit_copy(q, skb, &pkt, slots);
+		if (nslots > 0)
+			xenpv_net_count_copied(&q->tx_stats);
+	}
+	if (nslots == -EBUSY)
+		return NETDEV_TX_BUSY;
 	if (nslots < 0)
 		goto drop;
-	pages = DIV_ROUND_UP(pkt.len, PAGE_SIZE);
 
-	spin_lock_irqsave(&q->tx_lock, flags);
-	if (q->tx_nr_free < pages ||
-	    RING_FREE_REQUESTS(&q->tx) < (unsigned int)nslots) {
-		netif_tx_stop_queue(txq);
-		spin_unlock_irqrestore(&q->tx_lock, flags);
-		return NETDEV_TX_BUSY;
-	}
-	for (i = 0; i < pages; i++) {
-		ids[i] = q->tx_free[--q->tx_nr_free];
-		q->tx_inflight[ids[i]] = 1;
-		refs[i] = q->tx_refs[ids[i]];
-	}
-	spin_unlock_irqrestore(&q->tx_lock, flags);
-
-	/* The ids are ours: copy the packet into their pages unlocked. */
-	for (i = 0, off = 0; i < pages; i++, off += n) {
-		n = min_t(unsigned int, PAGE_SIZE, pkt.len - off);
-		if (skb_copy_bits(skb, off, page_address(q->tx_pages[ids[i]]), n))
-			goto drop_ids;
-	}
-	if (xenpv_net_fill_tx(&pkt, ids, refs, slots) != nslots)
-		goto drop_ids;
-	for (i = 0; i < (unsigned int)nslots; i++)
+	for (i = 0; i < nslots; i++)
 		memcpy(RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt + i),
 		       &slots[i], sizeof(slots[i]));
 	q->tx.req_prod_pvt += nslots;
@@ -276,6 +482,7 @@ static netdev_tx_t xenpv_net_start_xmit(struct sk_buff *skb,
 	if (notify)
 		xenpv_notify_remote_via_irq(q->irq_tx);
 	xenpv_net_count(&q->tx_stats, pkt.len, false, false);
+	/* Ours; ids sent in place hold references of their own. */
 	dev_consume_skb_any(skb);
 
 	spin_lock_irqsave(&q->tx_lock, flags);
@@ -288,13 +495,6 @@ static netdev_tx_t xenpv_net_start_xmit(struct sk_buff *skb,
 		xenpv_net_tx_complete(q);
 	return NETDEV_TX_OK;
 
-drop_ids:
-	spin_lock_irqsave(&q->tx_lock, flags);
-	for (i = 0; i < pages; i++) {
-		q->tx_inflight[ids[i]] = 0;
-		q->tx_free[q->tx_nr_free++] = ids[i];
-	}
-	spin_unlock_irqrestore(&q->tx_lock, flags);
 drop:
 	xenpv_net_count(&q->tx_stats, 0, false, true);
 	dev_kfree_skb_any(skb);
@@ -399,8 +599,10 @@ static int xenpv_net_rx_take_pages(struct xenpv_net_queue *q,
 
 	while (xenpv_net_rx_next_piece(&dry, &slot, &off))
 		frags++;
-	if (frags > MAX_SKB_FRAGS)
+	if (frags > MAX_SKB_FRAGS) {
+		xenpv_net_count_copied(&q->rx_stats);
 		return xenpv_net_rx_copy_pages(skb, c, len);
+	}
 	while ((n = xenpv_net_rx_next_piece(c, &slot, &off))) {
 		rc = xenpv_net_rx_take_page(q, skb, ids[slot], offs[slot] + off,
 					    n);
@@ -444,6 +646,8 @@ static struct sk_buff *xenpv_net_rx_skb(struct xenpv_net_queue *q,
 	/* pkt->len is the sum of the slots' lengths: the copies fill up. */
 	if (xenpv_net_rx_copy(&c, skb_put(skb, head), head) != head)
 		goto free_skb;
+	if (head == pkt->len)
+		xenpv_net_count_copied(&q->rx_stats);
 	if (head < pkt->len) {
 		rc = xenpv_net_rx_take_pages(q, skb, &c, ids, offs, pkt->len);
 		if (rc || skb->len != pkt->len)
@@ -613,6 +817,7 @@ static void xenpv_net_read_stats(struct xenpv_net_stats *st, u64 *v)
 		v[1] = u64_stats_read(&st->bytes);
 		v[2] = u64_stats_read(&st->errors);
 		v[3] = u64_stats_read(&st->dropped);
+		v[4] = u64_stats_read(&st->copied);
 	} while (u64_stats_fetch_retry(&st->syncp, start));
 }
 
@@ -621,7 +826,7 @@ static void xenpv_net_get_stats64(struct net_device *ndev,
 {
 	struct xenpv_net_info *info = netdev_priv(ndev);
 	unsigned int i;
-	u64 v[4];
+	u64 v[5];
 
 	for (i = 0; info->queues && i < info->nr_queues; i++) {
 		xenpv_net_read_stats(&info->queues[i].rx_stats, v);
@@ -650,7 +855,7 @@ static const struct net_device_ops xenpv_net_ops = {
 
 /* ethtool: per-queue counters, "<queue>_<dir>_<counter>". */
 static const char *const xenpv_net_stat_names[] = {
-	"packets", "bytes", "errors", "dropped",
+	"packets", "bytes", "errors", "dropped", "copied",
 };
 
 #define XENPV_NET_NSTATS	(2 * ARRAY_SIZE(xenpv_net_stat_names))
@@ -714,6 +919,9 @@ static const struct ethtool_ops xenpv_net_ethtool_ops = {
 
 static void xenpv_net_free_queue(struct xenpv_net_queue *q)
 {
+	unsigned long flags;
+	unsigned int j;
+
 	if (q->napi_enabled)
 		napi_disable(&q->napi);
 	q->napi_enabled = false;
@@ -739,6 +947,14 @@ static void xenpv_net_free_queue(struct xenpv_net_queue *q)
 	q->tx_va = NULL;
 	q->rx_va = NULL;
 	/* The backend may still map a page: revoked, never reused. */
+	if (q->tx_pool_ready) {
+		spin_lock_irqsave(&q->tx_lock, flags);
+		for (j = 0; j < TX_SIZE; j++)
+			xenpv_net_tx_release(q, j, false);
+		spin_unlock_irqrestore(&q->tx_lock, flags);
+		xenpv_grant_pool_destroy(&q->tx_pool);
+		q->tx_pool_ready = false;
+	}
 	xenpv_grant_pages_free(TX_SIZE, q->tx_pages, q->tx_refs);
 	xenpv_grant_pages_free(RX_SIZE, q->rx_pages, q->rx_refs);
 }
@@ -778,6 +994,17 @@ static int xenpv_net_setup_queue(struct xenpv_net_info *info, unsigned int i)
 				     q->rx_pages, q->rx_refs);
 	if (rc)
 		return rc;
+	if (info->trusted) {
+		/* Refs for sending in place; short ones fall back to copy. */
+		rc = xenpv_grant_pool_init(&q->tx_pool, TX_SIZE, GFP_KERNEL);
+		if (rc)
+			return rc;
+		q->tx_pool_ready = true;
+		if (xenpv_grant_grow(TX_SIZE) ||
+		    xenpv_grant_pool_fill(&q->tx_pool, TX_SIZE))
+			netdev_warn(info->ndev, "queue %u: no refs to send in place; copying\n",
+				    i);
+	}
 	for (j = 0; j < TX_SIZE; j++)
 		q->tx_free[j] = TX_SIZE - 1 - j;
 	q->tx_nr_free = TX_SIZE;
@@ -996,6 +1223,7 @@ static int xenpv_net_probe(struct xenpv_device *xdev,
 	struct xenpv_net_info *info;
 	struct net_device *ndev;
 	u8 mac[ETH_ALEN];
+	unsigned int v;
 	char *s;
 	int rc;
 
@@ -1016,6 +1244,12 @@ static int xenpv_net_probe(struct xenpv_device *xdev,
 	info = netdev_priv(ndev);
 	info->ndev = ndev;
 	info->xdev = xdev;
+	info->trusted = trusted;
+	if (trusted && xenpv_xs_scanf(XENPV_XBT_NIL, xdev->nodename, "trusted",
+				      "%u", &v) == 1)
+		info->trusted = v;
+	if (!info->trusted)
+		dev_info(&xdev->dev, "backend not trusted: every packet sent is copied\n");
 	mutex_init(&info->mutex);
 	INIT_WORK(&info->broken_work, xenpv_net_broken_workfn);
 	eth_hw_addr_set(ndev, mac);

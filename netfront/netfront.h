@@ -4,9 +4,15 @@
  * logic (ring.c, no networking-stack code, run by KUnit under UML).
  *
  * Data path. Every tx and rx ring slot owns one page granted to the
- * backend (read-only for tx, writable for rx). A packet to send is copied
- * into consecutive free tx slot pages, packed from their start (so the skb
- * is freed at once and its memory is never shown to the backend). A
+ * backend (read-only for tx, writable for rx). To a trusted backend a
+ * packet is sent in place: each piece of its head and frags that stays
+ * within one page gets a request and a ref from the queue's pool, granted
+ * read-only, and the skb is held until every request is answered (each
+ * grant ended, or left to the deferred revoke if the backend still maps
+ * the page). To an untrusted one (or when the in-place request would take
+ * too many slots, or the pool runs short) the packet is copied into
+ * consecutive free tx slot pages, packed from their start, so the skb is
+ * freed at once and its memory is never shown to the backend. A
  * received packet up to 2 KiB is copied out of its rx slot pages into a
  * fresh linear skb and the slots are posted again. A longer one gets its
  * first 256 bytes copied into the skb's head and the rest handed up in the
@@ -63,9 +69,27 @@ union xenpv_net_tx_slot {
 	struct xen_netif_extra_info extra;
 };
 
+/* One tx request's data: a piece of one granted page. */
+struct xenpv_net_txreq {
+	grant_ref_t ref;
+	u16 id;
+	u16 offset;
+	u16 size;
+};
+
+/* A piece of a buffer within one page (counted from the buffer's first). */
+struct xenpv_net_txpiece {
+	unsigned int page;
+	u16 offset;
+	u16 size;
+};
+
 int xenpv_net_tx_slots(const struct xenpv_net_txpkt *pkt);
-int xenpv_net_fill_tx(const struct xenpv_net_txpkt *pkt, const u16 *ids,
-		      const grant_ref_t *refs, union xenpv_net_tx_slot *slots);
+int xenpv_net_tx_split(unsigned int off, unsigned int len,
+		       struct xenpv_net_txpiece *p, unsigned int max);
+int xenpv_net_fill_tx(const struct xenpv_net_txpkt *pkt,
+		      const struct xenpv_net_txreq *reqs, unsigned int nr,
+		      union xenpv_net_tx_slot *slots);
 int xenpv_net_check_tx_rsp(const struct xen_netif_tx_response *rsp,
 			   const u8 *inflight, unsigned int nr_ids);
 

@@ -49,10 +49,11 @@ int xenpv_net_negotiate(const struct xenpv_net_offer *be,
 }
 
 /**
- * xenpv_net_tx_slots() - ring slots a packet takes
+ * xenpv_net_tx_slots() - ring slots a packet takes when it is copied
  * @pkt: the packet
  *
- * One per page of data, plus one for GSO extra info.
+ * One per page of data (packed from the first page's start), plus one for
+ * GSO extra info.
  *
  * Context: any.
  * Return: the count, or -EINVAL for a packet the ring cannot carry
@@ -71,39 +72,77 @@ int xenpv_net_tx_slots(const struct xenpv_net_txpkt *pkt)
 }
 
 /**
+ * xenpv_net_tx_split() - cut a buffer into pieces that each stay in a page
+ * @off: where the buffer starts, from the start of its first page (beyond
+ *	PAGE_SIZE for a frag of a compound page)
+ * @len: its bytes
+ * @p: the pieces, in order: page (counted from the one @off is in),
+ *	offset in it, size
+ * @max: room in @p
+ *
+ * Context: any.
+ * Return: the pieces (0 for an empty buffer), or -E2BIG when there are
+ * more than @max.
+ */
+int xenpv_net_tx_split(unsigned int off, unsigned int len,
+		       struct xenpv_net_txpiece *p, unsigned int max)
+{
+	unsigned int first = off / PAGE_SIZE, n = 0, k;
+
+	while (len) {
+		if (n >= max)
+			return -E2BIG;
+		k = min_t(unsigned int, len, PAGE_SIZE - off % PAGE_SIZE);
+		p[n].page = off / PAGE_SIZE - first;
+		p[n].offset = off % PAGE_SIZE;
+		p[n].size = k;
+		n++;
+		off += k;
+		len -= k;
+	}
+	return n;
+}
+
+/**
  * xenpv_net_fill_tx() - encode a packet as tx ring entries
- * @pkt: the packet; its data sits packed from the start of the pages that
- *	@refs grant
- * @ids: one id per data page (echoed by the responses)
- * @refs: one grant per data page
- * @slots: xenpv_net_tx_slots() entries, in ring order
+ * @pkt: the packet
+ * @reqs: its data, in order: one piece of one granted page per request
+ * @nr: how many
+ * @slots: room for @nr entries, one more for GSO; filled in ring order
  *
  * The first request carries the whole length and the packet's flags; each
  * other data request its own length. A GSO packet's extra info follows
- * the first request.
+ * the first request. The pieces must add up to the packet and each stay
+ * within its page.
  *
  * Context: any.
  * Return: the entries written, or -EINVAL.
  */
-int xenpv_net_fill_tx(const struct xenpv_net_txpkt *pkt, const u16 *ids,
-		      const grant_ref_t *refs, union xenpv_net_tx_slot *slots)
+int xenpv_net_fill_tx(const struct xenpv_net_txpkt *pkt,
+		      const struct xenpv_net_txreq *reqs, unsigned int nr,
+		      union xenpv_net_tx_slot *slots)
 {
-	int n = xenpv_net_tx_slots(pkt);
-	unsigned int pages, i, s = 0;
-	struct xen_netif_tx_request *req;
 	bool gso = pkt->gso_type != XEN_NETIF_GSO_TYPE_NONE;
+	struct xen_netif_tx_request *req;
+	unsigned int i, s = 0, total = 0;
 
-	if (n < 0 || (gso && !pkt->gso_size))
+	if (!nr || nr + gso > XENPV_NET_MAX_SLOTS || (gso && !pkt->gso_size) ||
+	    !pkt->len || pkt->len > XEN_NETIF_MAX_TX_SIZE)
 		return -EINVAL;
-	pages = DIV_ROUND_UP(pkt->len, PAGE_SIZE);
-	for (i = 0; i < pages; i++) {
+	for (i = 0; i < nr; i++) {
+		if (!reqs[i].size || reqs[i].offset + reqs[i].size > PAGE_SIZE)
+			return -EINVAL;
+		total += reqs[i].size;
+	}
+	if (total != pkt->len)
+		return -EINVAL;
+	for (i = 0; i < nr; i++) {
 		req = &slots[s++].req;
-		req->gref = refs[i];
-		req->offset = 0;
-		req->id = ids[i];
-		req->size = i ? min_t(unsigned int, PAGE_SIZE,
-				      pkt->len - i * PAGE_SIZE) : pkt->len;
-		req->flags = i + 1 < pages ? XEN_NETTXF_more_data : 0;
+		req->gref = reqs[i].ref;
+		req->offset = reqs[i].offset;
+		req->id = reqs[i].id;
+		req->size = i ? reqs[i].size : pkt->len;
+		req->flags = i + 1 < nr ? XEN_NETTXF_more_data : 0;
 		if (i)
 			continue;
 		if (pkt->csum_partial)

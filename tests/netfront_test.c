@@ -63,10 +63,14 @@ static void net_fill_tx_gso(struct kunit *test)
 				     .gso_type = XEN_NETIF_GSO_TYPE_TCPV4,
 				     .gso_size = 1448 };
 	union xenpv_net_tx_slot s[XENPV_NET_MAX_SLOTS];
-	u16 ids[3] = { 40, 7, 200 };
-	grant_ref_t refs[3] = { 1000, 1001, 1002 };
+	struct xenpv_net_txreq r[3] = {
+		{ .ref = 1000, .id = 40, .offset = 0, .size = PAGE_SIZE },
+		{ .ref = 1001, .id = 7, .offset = 0, .size = PAGE_SIZE },
+		{ .ref = 1002, .id = 200, .offset = 0,
+		  .size = 9000 - 2 * PAGE_SIZE },
+	};
 
-	KUNIT_ASSERT_EQ(test, xenpv_net_fill_tx(&p, ids, refs, s), 4);
+	KUNIT_ASSERT_EQ(test, xenpv_net_fill_tx(&p, r, 3, s), 4);
 	/* The first request: the whole length and the packet's flags. */
 	KUNIT_EXPECT_EQ(test, s[0].req.size, 9000);
 	KUNIT_EXPECT_EQ(test, s[0].req.id, 40);
@@ -88,7 +92,82 @@ static void net_fill_tx_gso(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s[3].req.gref, 1002U);
 	/* GSO without a segment size is not encodable. */
 	p.gso_size = 0;
-	KUNIT_EXPECT_EQ(test, xenpv_net_fill_tx(&p, ids, refs, s), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xenpv_net_fill_tx(&p, r, 3, s), -EINVAL);
+}
+
+/*
+ * A packet sent in place: a head that crosses a page boundary and frags
+ * at any offset (one of a compound page, beyond its first page) become
+ * pieces that each stay within a page; they encode with their offsets, and
+ * pieces that do not add up to the packet, or leave their page, or are
+ * too many, are refused.
+ */
+static void net_tx_in_place(struct kunit *test)
+{
+	struct xenpv_net_txpiece pc[XENPV_NET_MAX_SLOTS];
+	struct xenpv_net_txreq r[XENPV_NET_MAX_SLOTS + 1];
+	union xenpv_net_tx_slot s[XENPV_NET_MAX_SLOTS + 1];
+	struct xenpv_net_txpkt p = { .len = 54 + 200 + 8192 };
+	unsigned int i, n = 0;
+	int k;
+
+	/* A 54-byte head, 30 bytes before its page's end: two pieces. */
+	k = xenpv_net_tx_split(PAGE_SIZE - 30, 54, pc, XENPV_NET_MAX_SLOTS);
+	KUNIT_ASSERT_EQ(test, k, 2);
+	KUNIT_EXPECT_EQ(test, pc[0].page, 0U);
+	KUNIT_EXPECT_EQ(test, pc[0].offset, PAGE_SIZE - 30);
+	KUNIT_EXPECT_EQ(test, pc[0].size, 30);
+	KUNIT_EXPECT_EQ(test, pc[1].page, 1U);
+	KUNIT_EXPECT_EQ(test, pc[1].offset, 0);
+	KUNIT_EXPECT_EQ(test, pc[1].size, 24);
+	for (i = 0; i < 2; i++, n++)
+		r[n] = (struct xenpv_net_txreq){ .ref = 10 + n, .id = n,
+			.offset = pc[i].offset, .size = pc[i].size };
+	/* A 200-byte frag inside one page. */
+	KUNIT_ASSERT_EQ(test, xenpv_net_tx_split(100, 200, pc, 4), 1);
+	r[n++] = (struct xenpv_net_txreq){ .ref = 12, .id = 2, .offset = 100,
+					   .size = 200 };
+	/* 8 KiB of a compound page from 5000 on: three pages, counted from
+	 * the one the frag starts in.
+	 */
+	KUNIT_ASSERT_EQ(test, xenpv_net_tx_split(5000, 8192, pc, 4), 3);
+	KUNIT_EXPECT_EQ(test, pc[0].page, 0U);
+	KUNIT_EXPECT_EQ(test, pc[0].offset, 5000 - PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pc[2].page, 2U);
+	KUNIT_EXPECT_EQ(test, pc[0].size + pc[1].size + pc[2].size, 8192);
+	KUNIT_EXPECT_EQ(test, pc[1].size, PAGE_SIZE);
+	for (i = 0; i < 3; i++, n++)
+		r[n] = (struct xenpv_net_txreq){ .ref = 10 + n, .id = n,
+			.offset = pc[i].offset, .size = pc[i].size };
+	KUNIT_ASSERT_EQ(test, xenpv_net_fill_tx(&p, r, n, s), 6);
+	KUNIT_EXPECT_EQ(test, s[0].req.size, p.len);
+	KUNIT_EXPECT_EQ(test, s[0].req.offset, PAGE_SIZE - 30);
+	KUNIT_EXPECT_EQ(test, s[2].req.offset, 100);
+	KUNIT_EXPECT_EQ(test, s[2].req.size, 200);
+	KUNIT_EXPECT_EQ(test, s[2].req.gref, 12U);
+	KUNIT_EXPECT_EQ(test, s[5].req.flags, 0);
+	KUNIT_EXPECT_EQ(test, s[4].req.flags, XEN_NETTXF_more_data);
+	/* An empty buffer has no pieces; too many pieces are refused. */
+	KUNIT_EXPECT_EQ(test, xenpv_net_tx_split(7, 0, pc, 4), 0);
+	KUNIT_EXPECT_EQ(test, xenpv_net_tx_split(1, 4 * PAGE_SIZE, pc, 4),
+			-E2BIG);
+	/* Pieces that miss a byte, or leave their page. */
+	p.len++;
+	KUNIT_EXPECT_EQ(test, xenpv_net_fill_tx(&p, r, n, s), -EINVAL);
+	p.len--;
+	r[2].offset = PAGE_SIZE - 100;
+	KUNIT_EXPECT_EQ(test, xenpv_net_fill_tx(&p, r, n, s), -EINVAL);
+	r[2].offset = 100;
+	/* The slot maximum: 18 requests fit, a GSO packet's extra too many. */
+	for (i = 0; i <= XENPV_NET_MAX_SLOTS; i++)
+		r[i] = (struct xenpv_net_txreq){ .ref = i, .id = i, .size = 100 };
+	p.len = 100 * XENPV_NET_MAX_SLOTS;
+	KUNIT_EXPECT_EQ(test, xenpv_net_fill_tx(&p, r, XENPV_NET_MAX_SLOTS, s),
+			XENPV_NET_MAX_SLOTS);
+	p.gso_type = XEN_NETIF_GSO_TYPE_TCPV4;
+	p.gso_size = 1448;
+	KUNIT_EXPECT_EQ(test, xenpv_net_fill_tx(&p, r, XENPV_NET_MAX_SLOTS, s),
+			-EINVAL);
 }
 
 static void net_tx_responses(struct kunit *test)
@@ -297,6 +376,7 @@ static struct kunit_case net_cases[] = {
 	KUNIT_CASE(net_negotiate),
 	KUNIT_CASE(net_tx_slots),
 	KUNIT_CASE(net_fill_tx_gso),
+	KUNIT_CASE(net_tx_in_place),
 	KUNIT_CASE(net_tx_responses),
 	KUNIT_CASE(net_rx_chains),
 	KUNIT_CASE(net_rx_hostile),

@@ -76,6 +76,15 @@ ip link set lo up
 # A file for the guests to download (network throughput figure).
 mkdir -p /run/www
 dd if=/dev/zero of=/run/www/blob bs=1M count="${BLOB_MB:-16}" 2>/dev/null
+# And a CGI that answers the md5 of what a guest uploads (POST), for the
+# transmit checksum checks.
+mkdir -p /run/www/cgi-bin
+cat >/run/www/cgi-bin/md5 <<'CGI'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+head -c "${CONTENT_LENGTH:-0}" | md5sum
+CGI
+chmod 755 /run/www/cgi-bin/md5
 busybox httpd -p 80 -h /run/www
 # Network throughput against dom0 (tests/xen/bench, netfront scenarios).
 iperf3 -s -D -B 10.99.0.1 >/dev/null 2>&1

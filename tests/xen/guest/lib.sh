@@ -155,6 +155,22 @@ net_up() {
 	wait_for 30 sh -c '[ "$(cat /sys/class/net/eth0/operstate)" = up ]'
 }
 
+# upload_check <MB>: send MB of random bytes to dom0 (HTTP POST to its md5
+# CGI) three times and compare the md5 dom0 computed with ours. busybox
+# wget posts the file as a string, so the data has no NUL bytes.
+upload_check() {
+	head -c $(($1 * 1048576)) /dev/urandom | tr '\0' '\1' >/tmp/up.bin
+	_want=$(md5sum </tmp/up.bin)
+	for _i in 1 2 3; do
+		_got=$(wget -q -O - --post-file=/tmp/up.bin http://10.99.0.1/cgi-bin/md5) ||
+			{ rm -f /tmp/up.bin; echo "upload $_i failed"; return 1; }
+		[ "$_got" = "$_want" ] ||
+			{ rm -f /tmp/up.bin; echo "upload $_i: dom0 got $_got, sent $_want"; return 1; }
+	done
+	rm -f /tmp/up.bin
+	echo "3 x $1 MB uploaded, checksums match"
+}
+
 # blkfront_rules: what mainline's blkfront makes of xvda's backend keys with its
 # default parameters, checked against /sys/block/xvda with chk (mismatches
 # gather in $bad). Sets segs, wc, fua, disc, gran, nq, pers, ind for the

@@ -1,8 +1,9 @@
 # guest: dut
 # timeout: 420
 # xenpv-netfront against the real netback, over dom0's bridge: carrier,
-# pings from 56 to 65000 bytes, 208 MB downloaded with a checksum check,
-# iperf3 TCP both ways and UDP, and an MTU of 9000 accepted.
+# pings from 56 to 65000 bytes, 208 MB downloaded and 3 x 8 MB uploaded
+# with checksum checks, iperf3 TCP both ways and UDP, and an MTU of 9000
+# accepted (the packet sizes of the pings are sent in place).
 . /etc/xentb/lib.sh
 
 [ -e /sys/class/net/eth0 ] || fail "no eth0: $(dmesg | grep -i xenpv-vif | tail -n 3)"
@@ -27,6 +28,7 @@ done
 t=$(elapsed "$t0")
 echo "208 MB downloaded in ${t}s, checksums match"
 figure http_rx_mb_s "$(awk -v t="$t" 'BEGIN{printf "%.1f", (t > 0 ? 208 / t : 0)}')"
+upload_check 8 || fail "upload with checksum"
 
 if tools_mount; then
 	for mode in "" "-R" "-u -b 100M"; do

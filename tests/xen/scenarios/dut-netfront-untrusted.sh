@@ -1,0 +1,83 @@
+# guest: dut
+# timeout: 300
+# xenpv-netfront with trusted=0: every packet sent is copied into the
+# slot pages the backend owns, none is sent in place. Reloads the
+# frontends with the parameter, then checks the message, pings up to
+# 65000 bytes, downloads and uploads with checksums, and iperf3 both ways;
+# and the same uploads again after a reload with the default, after which
+# every grant reference comes back when the frontends unload (the refs
+# that sent in place included).
+. /etc/xentb/lib.sh
+
+reload() { # <netfront args...>
+	frontends_remove
+	for ko in $(frontends); do
+		case $ko in
+		*netfront*) insmod "/lib/xenpv/$ko" "$@" || fail "insmod $ko $*" ;;
+		*) insmod "/lib/xenpv/$ko" || fail "insmod $ko" ;;
+		esac
+	done
+	wait_for 30 test -e /sys/class/net/eth0 || fail "no eth0 after reload"
+	net_up || fail "eth0 carrier not up"
+}
+# txstat <name>: ethtool -S's q*_tx_<name>, summed over the queues
+txstat() {
+	tools_mount >/dev/null || fail "no tools disk for ethtool"
+	ethtool -S eth0 | awk -v k="_tx_$1:" '$1 ~ k {n += $2} END {print n + 0}'
+}
+
+dmesg -c >/dev/null
+reload trusted=0
+msg=$(dmesg | grep 'backend not trusted' | sed 's/^\[[^]]*\] //')
+[ -n "$msg" ] || fail "no 'backend not trusted' message"
+echo "$msg"
+for s in 56 1472 8000 65000; do
+	ping -c 2 -W 5 -s "$s" 10.99.0.1 >/dev/null || fail "ping -s $s failed"
+done
+echo "pings of 56 to 65000 bytes answered"
+want=$(head -c 16777216 /dev/zero | md5sum)
+for i in 1 2; do
+	[ "$(wget -q -O - http://10.99.0.1/blob | md5sum)" = "$want" ] ||
+		fail "download $i: checksum differs"
+done
+echo "2 x 16 MB downloaded, checksums match"
+upload_check 8 || fail "upload with checksum (copied)"
+if tools_mount; then
+	for mode in "" "-R"; do
+		out=$(iperf3 -c 10.99.0.1 -t 3 $mode -f m 2>&1) || { echo "$out" | tail -n 3; fail "iperf3 $mode failed"; }
+		echo "iperf3 ${mode:-tx}: $(echo "$out" | grep receiver | tail -n 1 |
+			awk '{for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1); print v}') Mbit/s"
+	done
+else
+	fail "no tools disk for iperf3"
+fi
+sent=$(txstat packets) copied=$(txstat copied)
+echo "sent $sent packets, $copied of them copied"
+[ "$sent" -gt 1000 ] && [ "$copied" = "$sent" ] || fail "not every packet sent was copied"
+tools_umount
+# Back to the default (in place), as the other scenarios expect.
+dmesg -c >/dev/null
+reload
+dmesg | grep -q 'backend not trusted' && fail "trusted by default, yet not trusted"
+dmesg | grep 'send in place' && fail "no refs to send in place"
+upload_check 8 || fail "upload with checksum (in place)"
+sent=$(txstat packets) copied=$(txstat copied)
+echo "in place: sent $sent packets, $copied of them copied"
+[ "$sent" -gt 1000 ] && [ "$copied" -lt $((sent / 10)) ] || fail "most packets sent were copied"
+tools_umount
+p=$(pci_find 0x5853 0x0001) || fail "no platform device"
+field() { echo "$2" | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
+idle() {
+	g=$(cat "$p/xen/grant")
+	[ "$(field in_use "$g")" = 0 ] && [ "$(field deferred "$g")" = 0 ]
+}
+frontends_remove
+wait_for 150 idle || fail "references still held after unload: $(cat "$p/xen/grant")"
+[ "$(field leaked "$(cat "$p/xen/grant")")" = 0 ] || fail "references leaked: $(cat "$p/xen/grant")"
+echo "after unload: $(cat "$p/xen/grant")"
+frontends_load
+wait_for 30 test -e /sys/class/net/eth0 || fail "no eth0 after reload"
+net_up || fail "eth0 carrier not up after reload"
+bad=$(dmesg_bad | head -n 5)
+[ -z "$bad" ] || { echo "$bad"; fail "kernel log has warnings/oopses"; }
+exit 0

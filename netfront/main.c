@@ -194,30 +194,41 @@ static void xenpv_net_mark_broken(struct xenpv_net_queue *q, const char *why)
 
 /*
  * Give back what an id sent in place holds: end its grant and return the
- * ref to the pool (or leave both to the deferred revoke, with a reference
- * to the page, when the backend still maps it) and drop the id's skb
- * reference. Called with tx_lock held.
+ * ref to the pool, and drop the id's skb reference. When the backend still
+ * maps the page (it answered without unmapping, or the connection is being
+ * torn down under it), the ref goes to the deferred revoke instead: with a
+ * reference to the page for a frag's page; for the skb head's (kmalloc
+ * memory, which takes no page references) the id's skb reference is kept
+ * for good, so that memory is never reused. Called with tx_lock held.
+ * Return: true when the backend still mapped the page.
  */
-static void xenpv_net_tx_release(struct xenpv_net_queue *q, u16 id, bool ok)
+static bool xenpv_net_tx_release(struct xenpv_net_queue *q, u16 id, bool ok)
 {
 	struct sk_buff *skb = q->tx_skbs[id];
+	struct page *page = q->tx_zpages[id];
 	grant_ref_t ref = q->tx_zrefs[id];
+	bool mapped = false;
 
 	if (!skb)
-		return;
-	if (!xenpv_grant_end_access(ref)) {
-		xenpv_grant_pool_put(&q->tx_pool, ref);
-	} else {
-		get_page(q->tx_zpages[id]);
-		xenpv_grant_revoke(ref, q->tx_zpages[id]);
-	}
+		return false;
 	q->tx_skbs[id] = NULL;
 	q->tx_zpages[id] = NULL;
 	q->tx_zrefs[id] = XENPV_GRANT_NO_REF;
+	if (!xenpv_grant_end_access(ref)) {
+		xenpv_grant_pool_put(&q->tx_pool, ref);
+	} else {
+		mapped = true;
+		if (page)
+			get_page(page);
+		xenpv_grant_revoke(ref, page);
+		if (!page)
+			return true;	/* the head: the skb stays */
+	}
 	if (ok)
 		dev_consume_skb_any(skb);
 	else
 		dev_kfree_skb_any(skb);
+	return mapped;
 }
 
 /* Take the tx responses; wake the queue when ids are back. */
@@ -250,8 +261,9 @@ static bool xenpv_net_tx_complete(struct xenpv_net_queue *q)
 			if (rc)
 				continue;
 			q->tx_inflight[rsp.id] = 0;
-			xenpv_net_tx_release(q, rsp.id,
-					     rsp.status == XEN_NETIF_RSP_OKAY);
+			if (xenpv_net_tx_release(q, rsp.id,
+						 rsp.status == XEN_NETIF_RSP_OKAY))
+				xenpv_net_mark_broken(q, "tx page still mapped after its response");
 			q->tx_free[q->tx_nr_free++] = rsp.id;
 			if (rsp.status != XEN_NETIF_RSP_OKAY)
 				xenpv_net_count(&q->tx_stats, 0, true, false);
@@ -327,9 +339,13 @@ put_ids:
 	return -EIO;
 }
 
-/* The pieces of @skb, each within a page, into @pages and @reqs. */
+/*
+ * The pieces of @skb, each within a page, into @pages and @reqs; the
+ * first *@nr_head of them are the head's.
+ */
 static int xenpv_net_tx_pieces(struct sk_buff *skb, struct page **pages,
-			       struct xenpv_net_txreq *reqs, unsigned int room)
+			       struct xenpv_net_txreq *reqs, unsigned int room,
+			       unsigned int *nr_head)
 {
 	struct xenpv_net_txpiece pc[XENPV_NET_MAX_SLOTS];
 	unsigned long base = (unsigned long)skb->data & PAGE_MASK;
@@ -346,6 +362,7 @@ static int xenpv_net_tx_pieces(struct sk_buff *skb, struct page **pages,
 		reqs[nr].offset = pc[i].offset;
 		reqs[nr].size = pc[i].size;
 	}
+	*nr_head = nr;
 	for (j = 0; k >= 0 && j < skb_shinfo(skb)->nr_frags; j++) {
 		f = &skb_shinfo(skb)->frags[j];
 		k = xenpv_net_tx_split(skb_frag_off(f), skb_frag_size(f), pc,
@@ -383,11 +400,12 @@ static int xenpv_net_xmit_in_place(struct xenpv_net_queue *q,
 	domid_t domid = q->info->xdev->otherend_id;
 	struct xenpv_net_txreq reqs[XENPV_NET_MAX_SLOTS];
 	struct page *pages[XENPV_NET_MAX_SLOTS];
-	unsigned int i, nr;
+	unsigned int i, nr, nr_head;
 	unsigned long flags;
 	int rc;
 
-	rc = xenpv_net_tx_pieces(skb, pages, reqs, XENPV_NET_MAX_SLOTS - gso);
+	rc = xenpv_net_tx_pieces(skb, pages, reqs, XENPV_NET_MAX_SLOTS - gso,
+				 &nr_head);
 	if (rc <= 0)
 		return -E2BIG;
 	nr = rc;
@@ -412,7 +430,8 @@ static int xenpv_net_xmit_in_place(struct xenpv_net_queue *q,
 			goto release;
 		}
 		q->tx_skbs[reqs[i].id] = skb_get(skb);
-		q->tx_zpages[reqs[i].id] = pages[i];
+		/* Head pages are kmalloc memory: no page references. */
+		q->tx_zpages[reqs[i].id] = i < nr_head ? NULL : pages[i];
 		q->tx_zrefs[reqs[i].id] = reqs[i].ref;
 	}
 	rc = xenpv_net_fill_tx(pkt, reqs, nr, slots);

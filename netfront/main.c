@@ -404,7 +404,7 @@ static int xenpv_net_xmit_in_place(struct xenpv_net_queue *q,
 	unsigned long flags;
 	int rc;
 
-	rc = xenpv_net_tx_pieces(skb, pages, reqs, XENPV_NET_MAX_SLOTS - gso,
+	rc = xenpv_net_tx_pieces(skb, pages, reqs, XENPV_NET_MAX_SLOTS,
 				 &nr_head);
 	if (rc <= 0)
 		return -E2BIG;
@@ -461,7 +461,7 @@ static netdev_tx_t xenpv_net_start_xmit(struct sk_buff *skb,
 {
 	struct xenpv_net_info *info = netdev_priv(ndev);
 	struct xenpv_net_queue *q = &info->queues[skb_get_queue_mapping(skb)];
-	union xenpv_net_tx_slot slots[XENPV_NET_MAX_SLOTS];
+	union xenpv_net_tx_slot slots[XENPV_NET_TX_ENTRIES];
 	struct netdev_queue *txq = netdev_get_tx_queue(ndev, q->idx);
 	struct xenpv_net_txpkt pkt = { .len = skb->len };
 	unsigned long flags;
@@ -506,7 +506,7 @@ static netdev_tx_t xenpv_net_start_xmit(struct sk_buff *skb,
 
 	spin_lock_irqsave(&q->tx_lock, flags);
 	if (q->tx_nr_free < XENPV_NET_MAX_SLOTS ||
-	    RING_FREE_REQUESTS(&q->tx) < XENPV_NET_MAX_SLOTS)
+	    RING_FREE_REQUESTS(&q->tx) < XENPV_NET_TX_ENTRIES)
 		netif_tx_stop_queue(txq);
 	spin_unlock_irqrestore(&q->tx_lock, flags);
 	/* Responses may have come while we stopped it. */

@@ -31,6 +31,11 @@
 #define XENPV_NET_MAX_QUEUES	8
 /* Slots one packet may use: netback's limit (XEN_NETIF_NR_SLOTS_MIN). */
 #define XENPV_NET_MAX_SLOTS	XEN_NETIF_NR_SLOTS_MIN
+/*
+ * Tx ring entries one packet may take: the data slots and the GSO extra
+ * info (netback counts only the data slots against its limit).
+ */
+#define XENPV_NET_TX_ENTRIES	(XENPV_NET_MAX_SLOTS + 1)
 /* Extra-info slots we accept after a received packet's first slot. */
 #define XENPV_NET_MAX_EXTRAS	(XEN_NETIF_EXTRA_TYPE_MAX - 1)
 

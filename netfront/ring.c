@@ -110,6 +110,9 @@ int xenpv_net_tx_split(unsigned int off, unsigned int len,
  * @nr: how many
  * @slots: room for @nr entries, one more for GSO; filled in ring order
  *
+ * At most XENPV_NET_MAX_SLOTS data requests, netback's limit; the GSO
+ * extra info does not count against it.
+ *
  * The first request carries the whole length and the packet's flags; each
  * other data request its own length. A GSO packet's extra info follows
  * the first request. The pieces must add up to the packet and each stay
@@ -126,7 +129,7 @@ int xenpv_net_fill_tx(const struct xenpv_net_txpkt *pkt,
 	struct xen_netif_tx_request *req;
 	unsigned int i, s = 0, total = 0;
 
-	if (!nr || nr + gso > XENPV_NET_MAX_SLOTS || (gso && !pkt->gso_size) ||
+	if (!nr || nr > XENPV_NET_MAX_SLOTS || (gso && !pkt->gso_size) ||
 	    !pkt->len || pkt->len > XEN_NETIF_MAX_TX_SIZE)
 		return -EINVAL;
 	for (i = 0; i < nr; i++) {

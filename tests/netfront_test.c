@@ -62,7 +62,7 @@ static void net_fill_tx_gso(struct kunit *test)
 	struct xenpv_net_txpkt p = { .len = 9000, .csum_partial = true,
 				     .gso_type = XEN_NETIF_GSO_TYPE_TCPV4,
 				     .gso_size = 1448 };
-	union xenpv_net_tx_slot s[XENPV_NET_MAX_SLOTS];
+	union xenpv_net_tx_slot s[XENPV_NET_TX_ENTRIES];
 	struct xenpv_net_txreq r[3] = {
 		{ .ref = 1000, .id = 40, .offset = 0, .size = PAGE_SIZE },
 		{ .ref = 1001, .id = 7, .offset = 0, .size = PAGE_SIZE },
@@ -100,13 +100,13 @@ static void net_fill_tx_gso(struct kunit *test)
  * at any offset (one of a compound page, beyond its first page) become
  * pieces that each stay within a page; they encode with their offsets, and
  * pieces that do not add up to the packet, or leave their page, or are
- * too many, are refused.
+ * more than 18 (the GSO extra info not counted), are refused.
  */
 static void net_tx_in_place(struct kunit *test)
 {
 	struct xenpv_net_txpiece pc[XENPV_NET_MAX_SLOTS];
 	struct xenpv_net_txreq r[XENPV_NET_MAX_SLOTS + 1];
-	union xenpv_net_tx_slot s[XENPV_NET_MAX_SLOTS + 1];
+	union xenpv_net_tx_slot s[XENPV_NET_TX_ENTRIES + 1];
 	struct xenpv_net_txpkt p = { .len = 54 + 200 + 8192 };
 	unsigned int i, n = 0;
 	int k;
@@ -158,7 +158,11 @@ static void net_tx_in_place(struct kunit *test)
 	r[2].offset = PAGE_SIZE - 100;
 	KUNIT_EXPECT_EQ(test, xenpv_net_fill_tx(&p, r, n, s), -EINVAL);
 	r[2].offset = 100;
-	/* The slot maximum: 18 requests fit, a GSO packet's extra too many. */
+	/*
+	 * The slot maximum: 18 data requests fit, and a GSO packet's extra
+	 * info does not count against it (netback counts data slots only);
+	 * 19 do not fit.
+	 */
 	for (i = 0; i <= XENPV_NET_MAX_SLOTS; i++)
 		r[i] = (struct xenpv_net_txreq){ .ref = i, .id = i, .size = 100 };
 	p.len = 100 * XENPV_NET_MAX_SLOTS;
@@ -167,7 +171,13 @@ static void net_tx_in_place(struct kunit *test)
 	p.gso_type = XEN_NETIF_GSO_TYPE_TCPV4;
 	p.gso_size = 1448;
 	KUNIT_EXPECT_EQ(test, xenpv_net_fill_tx(&p, r, XENPV_NET_MAX_SLOTS, s),
-			-EINVAL);
+			XENPV_NET_TX_ENTRIES);
+	KUNIT_EXPECT_EQ(test, s[1].extra.type, XEN_NETIF_EXTRA_TYPE_GSO);
+	KUNIT_EXPECT_EQ(test, s[XENPV_NET_MAX_SLOTS].req.id,
+			XENPV_NET_MAX_SLOTS - 1);
+	p.len += 100;
+	KUNIT_EXPECT_EQ(test, xenpv_net_fill_tx(&p, r, XENPV_NET_MAX_SLOTS + 1,
+						s), -EINVAL);
 }
 
 static void net_tx_responses(struct kunit *test)

@@ -50,7 +50,16 @@ MODULE_PARM_DESC(max_queues, "Most queues per interface (default 8; at most the 
 
 static bool trusted = true;
 module_param(trusted, bool, 0444);
-MODULE_PARM_DESC(trusted, "Trust backends (default on): send in place; off, or a device's own 'trusted' key of 0, copies every packet sent into pages the backend owns");
+MODULE_PARM_DESC(trusted, "Trust backends (default on); off, or a device's own 'trusted' key of 0, never sends in place");
+
+/*
+ * Off by default: in the testbed, copying sent faster (the skb is freed at
+ * once, so TCP's small-queue limit does not wait for the backend's answer;
+ * Documentation/netfront.rst has the figures).
+ */
+static bool tx_in_place;
+module_param(tx_in_place, bool, 0444);
+MODULE_PARM_DESC(tx_in_place, "Send in place (grant the skb's own pages) to trusted backends, as mainline does (default off: copy)");
 
 #define TX_SIZE		__CONST_RING_SIZE(xen_netif_tx, PAGE_SIZE)
 #define RX_SIZE		__CONST_RING_SIZE(xen_netif_rx, PAGE_SIZE)
@@ -88,8 +97,8 @@ struct xenpv_net_queue {
 	u16 tx_free[TX_SIZE];
 	unsigned int tx_nr_free;
 	/*
-	 * Sent in place (trusted backend): per id, the skb (one reference
-	 * per id), the page shown and the ref from tx_pool that shows it;
+	 * Sent in place (trusted backend, tx_in_place): per id, the skb
+	 * (one reference per id), the page shown and the ref from tx_pool that shows it;
 	 * tx_skbs[id] NULL for an id whose data is in its own slot page.
 	 */
 	struct sk_buff *tx_skbs[TX_SIZE];
@@ -106,6 +115,7 @@ struct xenpv_net_queue {
 	evtchn_port_t evtchn_tx, evtchn_rx;
 	int irq_tx, irq_rx;		/* the same IRQ unless split */
 	atomic_t eoi_owed;		/* rx IRQ delivered, EOI not yet sent */
+	atomic_t tx_reaped;		/* xmit took answers an event was for */
 	struct napi_struct napi;
 	bool napi_added, napi_enabled;
 	struct xenpv_net_stats rx_stats, tx_stats;
@@ -117,7 +127,7 @@ struct xenpv_net_info {
 	struct xenpv_device *xdev;
 	struct mutex mutex;		/* connection steps */
 	enum xenpv_net_state state;
-	bool trusted;			/* send in place (fixed at probe) */
+	bool in_place;			/* send in place (fixed at probe) */
 	struct xenpv_net_feat feat;
 	struct xenpv_net_queue *queues;
 	unsigned int nr_queues;		/* set up (feat.nr_queues once done) */
@@ -481,7 +491,7 @@ static netdev_tx_t xenpv_net_start_xmit(struct sk_buff *skb,
 	}
 	if (!pkt.len || pkt.len > XEN_NETIF_MAX_TX_SIZE)
 		goto drop;
-	if (info->trusted)
+	if (info->in_place)
 		nslots = xenpv_net_xmit_in_place(q, skb, &pkt, slots);
 	if (nslots == -E2BIG) {
 		nslots = xenpv_net_xmit_copy(q, skb, &pkt, slots);
@@ -509,9 +519,15 @@ static netdev_tx_t xenpv_net_start_xmit(struct sk_buff *skb,
 	    RING_FREE_REQUESTS(&q->tx) < XENPV_NET_TX_ENTRIES)
 		netif_tx_stop_queue(txq);
 	spin_unlock_irqrestore(&q->tx_lock, flags);
-	/* Responses may have come while we stopped it. */
-	if (netif_tx_queue_stopped(txq))
-		xenpv_net_tx_complete(q);
+	/*
+	 * Take the answers that are in (which also wakes the queue if it
+	 * just stopped): the skbs sent in place are freed as soon as
+	 * possible, not only when the tx interrupt comes, so TCP's limit on
+	 * bytes queued below it (TSQ) lets the next ones go sooner. The
+	 * event that comes for them then finds nothing: it is not spurious.
+	 */
+	if (xenpv_net_tx_complete(q))
+		atomic_set(&q->tx_reaped, 1);
 	return NETDEV_TX_OK;
 
 drop:
@@ -753,8 +769,10 @@ static int xenpv_net_poll(struct napi_struct *napi, int budget)
 
 	if (READ_ONCE(q->info->state) == XENPV_NET_CONNECTED) {
 		work = xenpv_net_rx(q, budget);
-		if (q->irq_tx == q->irq_rx)
+		if (q->irq_tx == q->irq_rx) {
 			tx = xenpv_net_tx_complete(q);
+			tx |= atomic_xchg(&q->tx_reaped, 0);
+		}
 	}
 	if (work >= budget)
 		return budget;
@@ -785,6 +803,7 @@ static irqreturn_t xenpv_net_tx_interrupt(int irq, void *dev_id)
 
 	if (READ_ONCE(q->info->state) == XENPV_NET_CONNECTED)
 		any = xenpv_net_tx_complete(q);
+	any |= atomic_xchg(&q->tx_reaped, 0);
 	xenpv_irq_lateeoi(irq, any ? 0 : XENPV_EOI_SPURIOUS);
 	return IRQ_HANDLED;
 }
@@ -1013,7 +1032,7 @@ static int xenpv_net_setup_queue(struct xenpv_net_info *info, unsigned int i)
 				     q->rx_pages, q->rx_refs);
 	if (rc)
 		return rc;
-	if (info->trusted) {
+	if (info->in_place) {
 		/* Refs for sending in place; short ones fall back to copy. */
 		rc = xenpv_grant_pool_init(&q->tx_pool, TX_SIZE, GFP_KERNEL);
 		if (rc)
@@ -1263,12 +1282,11 @@ static int xenpv_net_probe(struct xenpv_device *xdev,
 	info = netdev_priv(ndev);
 	info->ndev = ndev;
 	info->xdev = xdev;
-	info->trusted = trusted;
-	if (trusted && xenpv_xs_scanf(XENPV_XBT_NIL, xdev->nodename, "trusted",
-				      "%u", &v) == 1)
-		info->trusted = v;
-	if (!info->trusted)
+	if (!trusted || (xenpv_xs_scanf(XENPV_XBT_NIL, xdev->nodename,
+					"trusted", "%u", &v) == 1 && !v))
 		dev_info(&xdev->dev, "backend not trusted: every packet sent is copied\n");
+	else
+		info->in_place = tx_in_place;
 	mutex_init(&info->mutex);
 	INIT_WORK(&info->broken_work, xenpv_net_broken_workfn);
 	eth_hw_addr_set(ndev, mac);

@@ -4,22 +4,22 @@
  * logic (ring.c, no networking-stack code, run by KUnit under UML).
  *
  * Data path. Every tx and rx ring slot owns one page granted to the
- * backend (read-only for tx, writable for rx). To a trusted backend a
- * packet is sent in place: each piece of its head and frags that stays
- * within one page gets a request and a ref from the queue's pool, granted
- * read-only, and the skb is held until every request is answered (each
- * grant ended, or left to the deferred revoke if the backend still maps
- * the page). To an untrusted one (or when the in-place request would take
- * too many slots, or the pool runs short) the packet is copied into
- * consecutive free tx slot pages, packed from their start, so the skb is
- * freed at once and its memory is never shown to the backend. A
+ * backend (read-only for tx, writable for rx). A packet to send is copied
+ * into consecutive free tx slot pages, packed from their start, so the skb
+ * is freed at once and its memory is never shown to the backend. With
+ * tx_in_place and a trusted backend it is sent in place instead: each
+ * piece of its head and frags that stays within one page gets a request
+ * and a ref from the queue's pool, granted read-only, and the skb is held
+ * until every request is answered (each grant ended, or left to the
+ * deferred revoke if the backend still maps the page); a packet of too
+ * many pieces, or one that finds the pool short, is copied. A
  * received packet up to 2 KiB is copied out of its rx slot pages into a
  * fresh linear skb and the slots are posted again. A longer one gets its
  * first 256 bytes copied into the skb's head and the rest handed up in the
  * slot pages themselves, as page frags: each such slot's grant is ended
- * first, and a freshly zeroed page is granted in its place. So the backend
- * only ever sees pages that are zero or hold what it wrote itself, whether
- * it is trusted or not.
+ * first, and a freshly zeroed page is granted in its place. So the rx
+ * pages the backend is given are zero or hold what it wrote itself,
+ * whether it is trusted or not.
  */
 #ifndef _XENPV_NETFRONT_H
 #define _XENPV_NETFRONT_H

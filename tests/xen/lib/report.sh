@@ -236,11 +236,11 @@ figs() {
 
 # bench_stats <metric> <ref values> <dut values>: one line
 # "<ref median> <dut median> <median round ratio> <lowest round ratio>
-# <highest round ratio> <ratio of medians>". A ratio is xenpv's speed relative to mainline's,
-# > 1 when xenpv is faster: dut/ref, or ref/dut for times and costs (_ms,
-# _us, _per_io). Round
-# i of one guest is paired with round i of the other; "-" where nothing is
-# numeric.
+# <highest round ratio> <ratio of medians> <pairs xenpv won>/<pairs>".
+# A ratio is xenpv's speed relative to mainline's, > 1 when xenpv is
+# faster: dut/ref, or ref/dut for times and costs (_ms, _us, _per_io).
+# Round i of one guest is paired with round i of the other; "-" where
+# nothing is numeric.
 bench_stats() {
 	awk -v k="$1" -v rs="$2" -v ds="$3" '
 	function med(a, n,   i, j, t) {
@@ -264,10 +264,12 @@ bench_stats() {
 		qm = ratio(rm, dm)
 		lo = hi = ""
 		np = 0
+		won = 0
 		for (i = 1; i <= nr && i <= nd; i++) {
 			x = ratio(r[i], d[i])
 			if (x == "") continue
 			pr[++np] = x
+			if (x > 1) won++
 			if (lo == "" || x < lo) lo = x
 			if (hi == "" || x > hi) hi = x
 		}
@@ -275,10 +277,10 @@ bench_stats() {
 		# taken seconds apart, so the drift of the host cancels in it); the
 		# ratio of the medians mixes rounds minutes apart.
 		q = np ? med(pr, np) : qm
-		printf "%s %s %s %s %s %s\n", (a ? fmt(rm) : rm), (b ? fmt(dm) : dm),
+		printf "%s %s %s %s %s %s %s\n", (a ? fmt(rm) : rm), (b ? fmt(dm) : dm),
 			(q == "" ? "-" : sprintf("%.2f", q)),
 			(lo == "" ? "-" : sprintf("%.2f", lo)), (hi == "" ? "-" : sprintf("%.2f", hi)),
-			(qm == "" ? "-" : sprintf("%.2f", qm))
+			(qm == "" ? "-" : sprintf("%.2f", qm)), (np ? won "/" np : "-")
 	}'
 }
 
@@ -295,22 +297,22 @@ json_list() {
 # print_bench_report: the table (medians of the rounds), and
 # build/xen/bench.json (every round's figure too)
 print_bench_report() {
-	local k keys rv dv r d q lo hi qm g json=$OUT_DIR/bench.json sep=""
+	local k keys rv dv r d q lo hi qm won g json=$OUT_DIR/bench.json sep=""
 	keys=$(printf '%s' "${S_FIG[bench-ref]:-}${S_FIG[bench-dut]:-}" | cut -d= -f1 | awk 'NF && $0 != "round_s" && $0 != "bench_steps" && !s[$0]++')
 	echo
 	echo "Benchmark: same dom0 backends, ref = mainline frontends, dut = xenpv;"
 	echo "median of $BENCH_ROUNDS rounds; the guests take turns job by job (the other one paused);"
 	echo "ratio: the median of the rounds' paired ratios"
-	printf '  %-30s %10s %10s %7s  %s\n' metric mainline xenpv ratio "round ratios"
+	printf '  %-30s %10s %10s %7s  %-11s %s\n' metric mainline xenpv ratio "round ratios" "xenpv faster"
 	printf '{\n  "ratio": "median of the rounds xenpv speed / mainline speed (times: mainline / xenpv), each pair taken seconds apart; > 1 = xenpv faster",\n' >"$json"
 	printf '  "rounds": %s,\n  "metrics": {' "$BENCH_ROUNDS" >>"$json"
 	for k in $keys; do
 		rv=$(figs bench-ref "$k")
 		dv=$(figs bench-dut "$k")
-		read -r r d q lo hi qm <<<"$(bench_stats "$k" "$rv" "$dv")"
-		printf '  %-30s %10s %10s %7s  %s\n' "$k" "$r" "$d" "$q" "$lo-$hi"
-		printf '%s\n    "%s": {"mainline": "%s", "xenpv": "%s", "ratio": "%s", "ratio_of_medians": "%s", "round_ratio_min": "%s", "round_ratio_max": "%s", "mainline_rounds": %s, "xenpv_rounds": %s}' \
-			"$sep" "$k" "$r" "$d" "$q" "$qm" "$lo" "$hi" "$(json_list "$rv")" "$(json_list "$dv")" >>"$json"
+		read -r r d q lo hi qm won <<<"$(bench_stats "$k" "$rv" "$dv")"
+		printf '  %-30s %10s %10s %7s  %-11s %s\n' "$k" "$r" "$d" "$q" "$lo-$hi" "$won"
+		printf '%s\n    "%s": {"mainline": "%s", "xenpv": "%s", "ratio": "%s", "ratio_of_medians": "%s", "round_ratio_min": "%s", "round_ratio_max": "%s", "pairs_xenpv_faster": "%s", "mainline_rounds": %s, "xenpv_rounds": %s}' \
+			"$sep" "$k" "$r" "$d" "$q" "$qm" "$lo" "$hi" "$won" "$(json_list "$rv")" "$(json_list "$dv")" >>"$json"
 		sep=,
 	done
 	printf '\n  }\n}\n' >>"$json"

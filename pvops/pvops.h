@@ -48,7 +48,8 @@ int xenpv_unplug(const char *what);
  * @callback_via: the HVM_PARAM_CALLBACK_IRQ value in use (0: none)
  * @upcall_irq: the Linux IRQ the upcall arrives on (upcall.c)
  * @upcall_vector: its APIC vector on CPU 0 for the vector route, 0 for INTx
- * @upcalls: upcall interrupts taken with an upcall pending
+ * @upcalls: upcall interrupts: all of the vector route, those of the INTx
+ *	route that found an upcall pending
  */
 struct xenpv_platform {
 	struct pci_dev *pdev;

@@ -11,9 +11,14 @@
  *   Xen sets that vector in the emulated APIC like any edge interrupt,
  *   and the guest EOIs it at the APIC. The vector comes from
  *   the kernel's x86 vector domain (x86_vector_domain), as an MSI's
- *   would, fixed on CPU 0; its chip's ack is the APIC EOI, so the flow
- *   handler is handle_edge_irq(). The interrupt comes only on a 0 -> 1
- *   change, so the handler scans until the flag stays clear.
+ *   would, fixed on CPU 0; its chip's ack is the APIC EOI. Its flow
+ *   handler is our own chained one, xenpv_upcall_flow(): the vector is
+ *   only a way in to the event channels' own IRQs, as mainline's system
+ *   vector is, and a requested IRQ would cost each upcall what genirq
+ *   spends on every handled interrupt (an entropy sample, which reads
+ *   the TSC: a trap to Xen when Xen emulates the TSC). The interrupt
+ *   comes only on a 0 -> 1 change, so the handler scans until the flag
+ *   stays clear.
  * - INTx (SMP guests, and the fallback): HVM_PARAM_CALLBACK_IRQ names
  *   the platform PCI device's INTx line, level-triggered through the
  *   emulated IO-APIC, possibly shared. Xen keeps the line asserted
@@ -61,18 +66,21 @@ static irqreturn_t xenpv_upcall_intx(int irq, void *dev_id)
 }
 
 /*
- * Vector: Xen raises it again only when the flag goes from 0 to 1, so an
- * upcall that returned with the flag still set (events kept arriving)
- * must go round again.
+ * Vector, the flow handler itself (hard interrupt context, on CPU 0).
+ * The APIC EOI comes first, as handle_edge_irq() does it: an upcall
+ * raised from then on is a new interrupt. Xen raises it again only when
+ * the flag goes from 0 to 1, so an upcall that returned with the flag
+ * still set (events kept arriving) must go round again.
  */
-static irqreturn_t xenpv_upcall_vector(int irq, void *dev_id)
+static void xenpv_upcall_flow(struct irq_desc *desc)
 {
-	struct xenpv_platform *plat = dev_id;
+	struct xenpv_platform *plat = irq_desc_get_handler_data(desc);
+	struct irq_data *d = irq_desc_get_irq_data(desc);
 
+	d->chip->irq_ack(d);
 	plat->upcalls++;
 	while (xenpv_events_upcall())
 		;
-	return IRQ_HANDLED;
 }
 
 static int xenpv_upcall_set_via(struct xenpv_platform *plat, u64 via)
@@ -140,16 +148,18 @@ static int xenpv_upcall_setup_vector(struct xenpv_platform *plat)
 	irq = irq_domain_alloc_irqs(x86_vector_domain, 1, NUMA_NO_NODE, &info);
 	if (irq < 0)
 		return irq;
-	irq_set_handler(irq, handle_edge_irq);
-	/* Never moved off CPU 0: Xen only knows this vector there. */
-	rc = request_irq(irq, xenpv_upcall_vector, IRQF_NOBALANCING,
-			 "xenpv-upcall", plat);
-	if (rc)
+	if (!irq_get_chip(irq) || !irq_get_chip(irq)->irq_ack) {
+		rc = -ENODEV;		/* no APIC EOI to call */
 		goto err_dispose;
+	}
+	/* Never moved off CPU 0: Xen only knows this vector there. */
+	irq_set_status_flags(irq, IRQ_NO_BALANCING);
+	/* Activates the IRQ: its vector is assigned from here on. */
+	irq_set_chained_handler_and_data(irq, xenpv_upcall_flow, plat);
 	cfg = irqd_cfg(irq_get_irq_data(irq));
 	if (!cfg || !cfg->vector) {
 		rc = -ENODEV;
-		goto err_free_irq;
+		goto err_unchain;
 	}
 	op.vector = cfg->vector;
 	plat->upcall_irq = irq;
@@ -173,8 +183,8 @@ static int xenpv_upcall_setup_vector(struct xenpv_platform *plat)
 err_clear:
 	plat->upcall_irq = 0;
 	plat->upcall_vector = 0;
-err_free_irq:
-	free_irq(irq, plat);
+err_unchain:
+	irq_set_chained_handler_and_data(irq, NULL, NULL);
 err_dispose:
 	irq_dispose_mapping(irq);
 	return rc;
@@ -230,7 +240,7 @@ void xenpv_upcall_teardown(struct xenpv_platform *plat)
 			   1);
 		/* The flag is visible before the vector may be reused. */
 		smp_mb();
-		free_irq(plat->upcall_irq, plat);
+		irq_set_chained_handler_and_data(plat->upcall_irq, NULL, NULL);
 		irq_dispose_mapping(plat->upcall_irq);
 	} else if (plat->upcall_irq) {
 		free_irq(plat->upcall_irq, plat);

@@ -397,12 +397,13 @@ static int xenpv_events_debug_show(struct seq_file *m, void *unused)
 		c[3] = p->eoi_delays;
 		c[4] = p->eoi_stray;
 		raw_spin_unlock_irqrestore(&p->lock, flags);
-		seq_printf(m, "port %u irq %u%s reasons 0x%x pending %d masked %d spurious %u eoi_work %d acks %lu mask_acks %lu retriggers %lu eoi_delays %lu eoi_stray %lu",
+		seq_printf(m, "port %u irq %u%s reasons 0x%x pending %d masked %d spurious %u eoi_work %d acks %lu mask_acks %lu retriggers %lu eoi_delays %lu eoi_stray %lu sends %ld",
 			   p->port, p->irq, p->lateeoi ? " lateeoi" : "",
 			   reasons, abi && abi->is_pending(p->port),
 			   abi && abi->is_masked(p->port), spurious,
 			   delayed_work_pending(&p->eoi_work),
-			   c[0], c[1], c[2], c[3], c[4]);
+			   c[0], c[1], c[2], c[3], c[4],
+			   atomic_long_read(&p->sends));
 		if (abi && abi->show)
 			abi->show(m, p->port);
 		seq_putc(m, '\n');
@@ -892,7 +893,10 @@ int xenpv_notify_remote_via_irq(unsigned int irq)
 {
 	struct xenpv_port *p = xenpv_port_of_irq(irq);
 
-	return p ? xenpv_notify_remote_via_evtchn(p->port) : -EINVAL;
+	if (!p)
+		return -EINVAL;
+	atomic_long_inc(&p->sends);
+	return xenpv_notify_remote_via_evtchn(p->port);
 }
 
 XENPV_EXPORT(xenpv_notify_remote_via_irq);

@@ -117,6 +117,8 @@ unsigned long xenpv_eoi_backoff_next(struct xenpv_eoi_backoff *b,
  *	for a resend (debugfs)
  * @retriggers: resends (debugfs)
  * @eoi_stray: EOIs that found no delivery waiting for one (debugfs)
+ * @sends: notifications sent to the other end through the IRQ, each one
+ *	an EVTCHNOP_send (debugfs; atomic, not under @lock)
  * @eoi_work: the delayed EOI of a throttled lateeoi port
  * @rcu: the record is freed after a grace period: xenpv_evtchn_mask()
  *	looks it up under RCU
@@ -138,6 +140,7 @@ struct xenpv_port {
 	unsigned long mask_acks;
 	unsigned long retriggers;
 	unsigned long eoi_stray;
+	atomic_long_t sends;
 	struct delayed_work eoi_work;
 	struct rcu_head rcu;
 };

@@ -78,6 +78,7 @@ struct xenpv_net_stats {
 	u64_stats_t errors;
 	u64_stats_t dropped;
 	u64_stats_t copied;	/* packets copied whole, not handed over in pages */
+	u64_stats_t stops;	/* tx: the queue stopped, short of room */
 	struct u64_stats_sync syncp;
 };
 
@@ -180,6 +181,25 @@ static void xenpv_net_count_copied(struct xenpv_net_stats *st)
 	u64_stats_update_end(&st->syncp);
 }
 
+/* Room for the largest packet (with tx_lock held). */
+static bool xenpv_net_tx_room(struct xenpv_net_queue *q)
+{
+	return q->tx_nr_free >= XENPV_NET_MAX_SLOTS &&
+	       RING_FREE_REQUESTS(&q->tx) >= XENPV_NET_TX_ENTRIES;
+}
+
+/* Stop the tx queue for lack of room, and count it (with tx_lock held). */
+static void xenpv_net_tx_stop(struct xenpv_net_queue *q,
+			      struct netdev_queue *txq)
+{
+	if (netif_tx_queue_stopped(txq))
+		return;
+	netif_tx_stop_queue(txq);
+	u64_stats_update_begin(&q->tx_stats.syncp);
+	u64_stats_inc(&q->tx_stats.stops);
+	u64_stats_update_end(&q->tx_stats.syncp);
+}
+
 static void xenpv_net_broken_workfn(struct work_struct *work)
 {
 	struct xenpv_net_info *info =
@@ -241,15 +261,43 @@ static bool xenpv_net_tx_release(struct xenpv_net_queue *q, u16 id, bool ok)
 	return mapped;
 }
 
+/*
+ * Ask for the next tx event (with tx_lock held), @gap answers on:
+ * - 1 while skbs sent in place wait for their answers;
+ * - half of those outstanding while the queue is stopped, which wakes it
+ *   with room for several packets while the backend still has work;
+ * - else half a ring: a copied packet was freed when sent and each xmit
+ *   takes the answers already in, so an event per answer would buy
+ *   nothing but an interrupt per packet sent (one per ACK while
+ *   receiving).
+ * The gap never exceeds the requests outstanding while stopped (xmit
+ * only adds to req_prod_pvt, so a stale read is low), so the event comes.
+ * Return: true when answers came in meanwhile.
+ */
+static bool xenpv_net_tx_arm_event(struct xenpv_net_queue *q,
+				   struct netdev_queue *txq)
+{
+	RING_IDX out = READ_ONCE(q->tx.req_prod_pvt) - q->tx.rsp_cons;
+	unsigned int gap = 1;
+
+	if (!q->info->in_place && netif_tx_queue_stopped(txq))
+		gap = max_t(unsigned int, out / 2, 1);
+	else if (!q->info->in_place)
+		gap = RING_SIZE(&q->tx) / 2;
+	q->tx.sring->rsp_event = q->tx.rsp_cons + gap;
+	virt_mb();	/* the event index before the check */
+	return RING_HAS_UNCONSUMED_RESPONSES(&q->tx);
+}
+
 /* Take the tx responses; wake the queue when ids are back. */
 static bool xenpv_net_tx_complete(struct xenpv_net_queue *q)
 {
+	struct netdev_queue *txq = netdev_get_tx_queue(q->info->ndev, q->idx);
 	struct xen_netif_tx_response rsp;
-	struct netdev_queue *txq;
 	unsigned long flags;
 	RING_IDX i, rp;
 	bool any = false;
-	int more, rc;
+	int rc;
 
 	spin_lock_irqsave(&q->tx_lock, flags);
 	do {
@@ -279,11 +327,13 @@ static bool xenpv_net_tx_complete(struct xenpv_net_queue *q)
 				xenpv_net_count(&q->tx_stats, 0, true, false);
 		}
 		q->tx.rsp_cons = rp;
-		RING_FINAL_CHECK_FOR_RESPONSES(&q->tx, more);
-	} while (more);
-	txq = netdev_get_tx_queue(q->info->ndev, q->idx);
-	if (netif_tx_queue_stopped(txq) &&
-	    q->tx_nr_free >= XENPV_NET_MAX_SLOTS &&
+	} while (xenpv_net_tx_arm_event(q, txq));
+	/*
+	 * Room for the largest packet, ids and ring entries both (a GSO
+	 * packet takes one entry more than ids): waking short of entries
+	 * would only stop the queue again at the next xmit, over and over.
+	 */
+	if (netif_tx_queue_stopped(txq) && xenpv_net_tx_room(q) &&
 	    READ_ONCE(q->info->state) == XENPV_NET_CONNECTED)
 		netif_tx_wake_queue(txq);
 out:
@@ -314,7 +364,7 @@ static int xenpv_net_xmit_copy(struct xenpv_net_queue *q, struct sk_buff *skb,
 	spin_lock_irqsave(&q->tx_lock, flags);
 	if (q->tx_nr_free < pages ||
 	    RING_FREE_REQUESTS(&q->tx) < (unsigned int)nslots) {
-		netif_tx_stop_queue(txq);
+		xenpv_net_tx_stop(q, txq);
 		spin_unlock_irqrestore(&q->tx_lock, flags);
 		return -EBUSY;
 	}
@@ -425,7 +475,7 @@ static int xenpv_net_xmit_in_place(struct xenpv_net_queue *q,
 		return -E2BIG;
 	}
 	if (q->tx_nr_free < nr || RING_FREE_REQUESTS(&q->tx) < nr + gso) {
-		netif_tx_stop_queue(txq);
+		xenpv_net_tx_stop(q, txq);
 		spin_unlock_irqrestore(&q->tx_lock, flags);
 		return -EBUSY;
 	}
@@ -476,6 +526,7 @@ static netdev_tx_t xenpv_net_start_xmit(struct sk_buff *skb,
 	struct xenpv_net_txpkt pkt = { .len = skb->len };
 	unsigned long flags;
 	int nslots = -E2BIG, notify, i;
+	bool stop;
 
 	if (READ_ONCE(info->state) != XENPV_NET_CONNECTED)
 		goto drop;
@@ -498,8 +549,12 @@ static netdev_tx_t xenpv_net_start_xmit(struct sk_buff *skb,
 		if (nslots > 0)
 			xenpv_net_count_copied(&q->tx_stats);
 	}
-	if (nslots == -EBUSY)
+	if (nslots == -EBUSY) {
+		/* Stopped: the event for the next answer, and those in. */
+		if (xenpv_net_tx_complete(q))
+			atomic_set(&q->tx_reaped, 1);
 		return NETDEV_TX_BUSY;
+	}
 	if (nslots < 0)
 		goto drop;
 
@@ -514,19 +569,22 @@ static netdev_tx_t xenpv_net_start_xmit(struct sk_buff *skb,
 	/* Ours; ids sent in place hold references of their own. */
 	dev_consume_skb_any(skb);
 
-	spin_lock_irqsave(&q->tx_lock, flags);
-	if (q->tx_nr_free < XENPV_NET_MAX_SLOTS ||
-	    RING_FREE_REQUESTS(&q->tx) < XENPV_NET_TX_ENTRIES)
-		netif_tx_stop_queue(txq);
-	spin_unlock_irqrestore(&q->tx_lock, flags);
 	/*
-	 * Take the answers that are in (which also wakes the queue if it
-	 * just stopped): the skbs sent in place are freed as soon as
-	 * possible, not only when the tx interrupt comes, so TCP's limit on
-	 * bytes queued below it (TSQ) lets the next ones go sooner. The
-	 * event that comes for them then finds nothing: it is not spurious.
+	 * Take the answers that are in: the ids come back without waiting
+	 * for an interrupt, and the skbs sent in place are freed as soon as
+	 * possible, so TCP's limit on bytes queued below it (TSQ) lets the
+	 * next ones go sooner. The event that comes for them then finds
+	 * nothing: it is not spurious.
 	 */
 	if (xenpv_net_tx_complete(q))
+		atomic_set(&q->tx_reaped, 1);
+	spin_lock_irqsave(&q->tx_lock, flags);
+	stop = !xenpv_net_tx_room(q);
+	if (stop)
+		xenpv_net_tx_stop(q, txq);
+	spin_unlock_irqrestore(&q->tx_lock, flags);
+	/* Stopped: ask for the event that wakes it, take what came since. */
+	if (stop && xenpv_net_tx_complete(q))
 		atomic_set(&q->tx_reaped, 1);
 	return NETDEV_TX_OK;
 
@@ -844,6 +902,18 @@ static int xenpv_net_change_mtu(struct net_device *ndev, int mtu)
 	return 0;
 }
 
+/*
+ * ethtool: per-queue counters, "<queue>_<dir>_<counter>", in
+ * xenpv_net_read_stats() order; the last one is tx's alone.
+ */
+static const char *const xenpv_net_stat_names[] = {
+	"packets", "bytes", "errors", "dropped", "copied", "stops",
+};
+
+#define XENPV_NET_TX_NSTATS	ARRAY_SIZE(xenpv_net_stat_names)
+#define XENPV_NET_RX_NSTATS	(XENPV_NET_TX_NSTATS - 1)
+#define XENPV_NET_NSTATS	(XENPV_NET_RX_NSTATS + XENPV_NET_TX_NSTATS)
+
 /* A consistent snapshot of one direction's counters, in stat_names order. */
 static void xenpv_net_read_stats(struct xenpv_net_stats *st, u64 *v)
 {
@@ -856,6 +926,7 @@ static void xenpv_net_read_stats(struct xenpv_net_stats *st, u64 *v)
 		v[2] = u64_stats_read(&st->errors);
 		v[3] = u64_stats_read(&st->dropped);
 		v[4] = u64_stats_read(&st->copied);
+		v[5] = u64_stats_read(&st->stops);
 	} while (u64_stats_fetch_retry(&st->syncp, start));
 }
 
@@ -864,7 +935,7 @@ static void xenpv_net_get_stats64(struct net_device *ndev,
 {
 	struct xenpv_net_info *info = netdev_priv(ndev);
 	unsigned int i;
-	u64 v[5];
+	u64 v[XENPV_NET_TX_NSTATS];
 
 	for (i = 0; info->queues && i < info->nr_queues; i++) {
 		xenpv_net_read_stats(&info->queues[i].rx_stats, v);
@@ -891,13 +962,6 @@ static const struct net_device_ops xenpv_net_ops = {
 	.ndo_validate_addr = eth_validate_addr,
 };
 
-/* ethtool: per-queue counters, "<queue>_<dir>_<counter>". */
-static const char *const xenpv_net_stat_names[] = {
-	"packets", "bytes", "errors", "dropped", "copied",
-};
-
-#define XENPV_NET_NSTATS	(2 * ARRAY_SIZE(xenpv_net_stat_names))
-
 static int xenpv_net_get_sset_count(struct net_device *ndev, int sset)
 {
 	struct xenpv_net_info *info = netdev_priv(ndev);
@@ -915,7 +979,8 @@ static void xenpv_net_get_strings(struct net_device *ndev, u32 sset, u8 *data)
 		return;
 	for (i = 0; i < info->nr_queues; i++)
 		for (d = 0; d < 2; d++)
-			for (j = 0; j < ARRAY_SIZE(xenpv_net_stat_names); j++) {
+			for (j = 0; j < (d ? XENPV_NET_TX_NSTATS :
+					     XENPV_NET_RX_NSTATS); j++) {
 				snprintf(data, ETH_GSTRING_LEN, "q%u_%s_%s", i,
 					 d ? "tx" : "rx",
 					 xenpv_net_stat_names[j]);
@@ -927,13 +992,15 @@ static void xenpv_net_get_ethtool_stats(struct net_device *ndev,
 					struct ethtool_stats *stats, u64 *data)
 {
 	struct xenpv_net_info *info = netdev_priv(ndev);
+	u64 v[XENPV_NET_TX_NSTATS];
 	unsigned int i;
 
 	for (i = 0; i < info->nr_queues; i++) {
-		xenpv_net_read_stats(&info->queues[i].rx_stats, data);
-		data += ARRAY_SIZE(xenpv_net_stat_names);
+		xenpv_net_read_stats(&info->queues[i].rx_stats, v);
+		memcpy(data, v, XENPV_NET_RX_NSTATS * sizeof(*data));
+		data += XENPV_NET_RX_NSTATS;
 		xenpv_net_read_stats(&info->queues[i].tx_stats, data);
-		data += ARRAY_SIZE(xenpv_net_stat_names);
+		data += XENPV_NET_TX_NSTATS;
 	}
 }
 

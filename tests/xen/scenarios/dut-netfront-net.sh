@@ -2,8 +2,9 @@
 # timeout: 420
 # xenpv-netfront against the real netback, over dom0's bridge: carrier,
 # pings from 56 to 65000 bytes, 208 MB downloaded and 3 x 8 MB uploaded
-# with checksum checks, iperf3 TCP both ways and UDP, and an MTU of 9000
-# accepted (the packet sizes of the pings are sent in place).
+# with checksum checks, iperf3 TCP both ways and UDP, four iperf3 streams
+# filling the tx ring (the queue stops and wakes again), and an MTU of
+# 9000 accepted.
 . /etc/xentb/lib.sh
 
 [ -e /sys/class/net/eth0 ] || fail "no eth0: $(dmesg | grep -i xenpv-vif | tail -n 3)"
@@ -36,6 +37,16 @@ if tools_mount; then
 		echo "iperf3 ${mode:-tx}: $(echo "$out" | grep receiver | tail -n 1 |
 			awk '{for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1); print v}') Mbit/s"
 	done
+	# A sender faster than netback fills the ring and stops the queue;
+	# the tx event is asked for only then, and must wake it every time.
+	stops() { ethtool -S eth0 | awk '/q[0-9]*_tx_stops:/ {n += $2} END {print n + 0}'; }
+	s0=$(stops)
+	out=$(iperf3 -c 10.99.0.1 -t 4 -P 4 -f m 2>&1) || { echo "$out" | tail -n 3; fail "iperf3 -P 4 failed"; }
+	s1=$(stops)
+	echo "iperf3 tx, 4 streams: $(echo "$out" | grep 'SUM.*receiver' | tail -n 1 |
+		awk '{for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1); print v}') Mbit/s; the queue stopped $((s1 - s0)) times"
+	[ $((s1 - s0)) -gt 0 ] || fail "4 streams never filled the tx ring: the wake after a stop went untested"
+	ping -c 3 -i 0.2 -W 3 10.99.0.1 >/dev/null || fail "no ping after the queue stopped"
 	tools_umount
 else
 	fail "no tools disk for iperf3"

@@ -37,6 +37,7 @@
 #include <linux/workqueue.h>
 #include <net/tcp.h>
 #include <xenpv/compat.h>
+#include <xenpv/compat-net.h>
 #include <xenpv/events.h>
 #include <xenpv/grant.h>
 #include <xenpv/xenbus.h>
@@ -107,12 +108,18 @@ struct xenpv_net_queue {
 	grant_ref_t tx_zrefs[TX_SIZE];
 	struct xenpv_grant_pool tx_pool;
 	bool tx_pool_ready;
-	/* rx: owned by the NAPI poll */
+	/*
+	 * rx: owned by the NAPI poll. A slot's page is from rx_pool once a
+	 * packet has been taken from the slot (rx_pooled); the first ones
+	 * are xenpv_grant_pages_alloc()'s.
+	 */
 	struct xen_netif_rx_front_ring rx;
 	void *rx_va;
 	grant_ref_t rx_ring_ref;
 	struct page *rx_pages[RX_SIZE];
 	grant_ref_t rx_refs[RX_SIZE];
+	bool rx_pooled[RX_SIZE];
+	struct page_pool *rx_pool;
 	evtchn_port_t evtchn_tx, evtchn_rx;
 	int irq_tx, irq_rx;		/* the same IRQ unless split */
 	atomic_t eoi_owed;		/* rx IRQ delivered, EOI not yet sent */
@@ -128,6 +135,7 @@ struct xenpv_net_info {
 	struct xenpv_device *xdev;
 	struct mutex mutex;		/* connection steps */
 	enum xenpv_net_state state;
+	bool trusted;			/* the backend (fixed at probe) */
 	bool in_place;			/* send in place (fixed at probe) */
 	struct xenpv_net_feat feat;
 	struct xenpv_net_queue *queues;
@@ -625,10 +633,29 @@ static void xenpv_net_rx_refill(struct xenpv_net_queue *q)
 #define RX_HEAD		256
 
 /*
+ * A page for an rx slot, from the queue's page pool. A page new to the
+ * pool is zeroed. One the pool recycles (the stack freed the skb that
+ * held it) holds what the backend wrote into it before, plus whatever the
+ * stack wrote over that, which only a trusted backend may see again:
+ * for the others it is zeroed too.
+ */
+static struct page *xenpv_net_rx_alloc_page(struct xenpv_net_queue *q)
+{
+	struct page *page;
+
+	page = page_pool_alloc_pages(q->rx_pool,
+				     GFP_ATOMIC | __GFP_NOWARN | __GFP_ZERO);
+	if (page && !q->info->trusted)
+		clear_page(page_address(page));
+	return page;
+}
+
+/*
  * Hand up @len bytes at @off of rx slot @id's page as the skb's next frag,
- * and post a fresh zeroed page in the slot. The page goes up only once
- * its grant has ended; if the backend still maps it (a copying backend
- * never does), its bytes are copied instead and it stays posted.
+ * and post a fresh page in the slot (xenpv_net_rx_alloc_page()). The page
+ * goes up only once its grant has ended; if the backend still maps it (a
+ * copying backend never does), its bytes are copied instead and it stays
+ * posted. The skb is marked for page pool recycling.
  */
 static int xenpv_net_rx_take_page(struct xenpv_net_queue *q,
 				  struct sk_buff *skb, u16 id,
@@ -636,7 +663,7 @@ static int xenpv_net_rx_take_page(struct xenpv_net_queue *q,
 {
 	struct page *fresh, *page = q->rx_pages[id];
 
-	fresh = __dev_alloc_page(GFP_ATOMIC | __GFP_NOWARN | __GFP_ZERO);
+	fresh = xenpv_net_rx_alloc_page(q);
 	if (!fresh)
 		return -ENOMEM;
 	if (xenpv_grant_end_access(q->rx_refs[id])) {
@@ -647,9 +674,10 @@ static int xenpv_net_rx_take_page(struct xenpv_net_queue *q,
 				       q->info->xdev->otherend_id,
 				       xenpv_page_to_gfn(fresh), false)) {
 		q->rx_pages[id] = fresh;
+		q->rx_pooled[id] = true;
 	} else {
 		/* Our own ref, granting nothing: cannot fail. */
-		put_page(fresh);
+		page_pool_put_full_page(q->rx_pool, fresh, false);
 		xenpv_net_mark_broken(q, "cannot grant a fresh rx page");
 		return -EIO;
 	}
@@ -736,6 +764,12 @@ static struct sk_buff *xenpv_net_rx_skb(struct xenpv_net_queue *q,
 	skb = napi_alloc_skb(&q->napi, head);
 	if (!skb)
 		return NULL;
+	/*
+	 * Frags from rx_pool go back to it when the skb is freed. Every skb
+	 * is marked, with pool pages or not: GRO and TCP merge only skbs
+	 * marked alike.
+	 */
+	skb_mark_for_recycle(skb);
 	/* pkt->len is the sum of the slots' lengths: the copies fill up. */
 	if (xenpv_net_rx_copy(&c, skb_put(skb, head), head) != head)
 		goto free_skb;
@@ -1061,7 +1095,42 @@ static void xenpv_net_free_queue(struct xenpv_net_queue *q)
 		q->tx_pool_ready = false;
 	}
 	xenpv_grant_pages_free(TX_SIZE, q->tx_pages, q->tx_refs);
+	/*
+	 * A pool page leaves the pool before its revoke, which may have to
+	 * wait for the backend to unmap it and then frees it as any page:
+	 * with a reference of our own, giving it back to the pool releases
+	 * it from the pool instead of recycling it.
+	 */
+	for (j = 0; j < RX_SIZE; j++) {
+		if (q->rx_pooled[j] && q->rx_pages[j]) {
+			get_page(q->rx_pages[j]);
+			page_pool_put_full_page(q->rx_pool, q->rx_pages[j],
+						false);
+		}
+		q->rx_pooled[j] = false;
+	}
 	xenpv_grant_pages_free(RX_SIZE, q->rx_pages, q->rx_refs);
+	/* Pages still in skbs come back to it later: it waits for them. */
+	if (q->rx_pool)
+		page_pool_destroy(q->rx_pool);
+	q->rx_pool = NULL;
+}
+
+/* The page pool of a queue's rx pages: a ring's worth, order 0. */
+static int xenpv_net_rx_pool_create(struct xenpv_net_queue *q)
+{
+	struct page_pool_params pp = {
+		.order = 0,
+		.pool_size = RX_SIZE,
+		.nid = NUMA_NO_NODE,
+		.dev = &q->info->ndev->dev,
+	};
+	struct page_pool *pool = page_pool_create(&pp);
+
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+	q->rx_pool = pool;
+	return 0;
 }
 
 static int xenpv_net_setup_queue(struct xenpv_net_info *info, unsigned int i)
@@ -1097,6 +1166,9 @@ static int xenpv_net_setup_queue(struct xenpv_net_info *info, unsigned int i)
 				     q->tx_pages, q->tx_refs) ?:
 	     xenpv_grant_pages_alloc(xdev->otherend_id, RX_SIZE, false,
 				     q->rx_pages, q->rx_refs);
+	if (rc)
+		return rc;
+	rc = xenpv_net_rx_pool_create(q);
 	if (rc)
 		return rc;
 	if (info->in_place) {
@@ -1353,7 +1425,8 @@ static int xenpv_net_probe(struct xenpv_device *xdev,
 					"trusted", "%u", &v) == 1 && !v))
 		dev_info(&xdev->dev, "backend not trusted: every packet sent is copied\n");
 	else
-		info->in_place = tx_in_place;
+		info->trusted = true;
+	info->in_place = info->trusted && tx_in_place;
 	mutex_init(&info->mutex);
 	INIT_WORK(&info->broken_work, xenpv_net_broken_workfn);
 	eth_hw_addr_set(ndev, mac);

@@ -17,9 +17,10 @@
  * fresh linear skb and the slots are posted again. A longer one gets its
  * first 256 bytes copied into the skb's head and the rest handed up in the
  * slot pages themselves, as page frags: each such slot's grant is ended
- * first, and a freshly zeroed page is granted in its place. So the rx
- * pages the backend is given are zero or hold what it wrote itself,
- * whether it is trusted or not.
+ * first, and a page from the queue's page pool is granted in its place.
+ * The pool's new pages are zero; a recycled one held an earlier packet
+ * (what the backend wrote, and what the stack may have written over it),
+ * which only a trusted backend gets to see: for the others it is zeroed.
  */
 #ifndef _XENPV_NETFRONT_H
 #define _XENPV_NETFRONT_H

@@ -64,9 +64,10 @@ bench_turn() {
 	now >/tmp/bench.t0
 }
 
-# dmesg_bad: print kernel log lines that indicate a kernel bug
+# dmesg_bad: print kernel log lines that indicate a kernel bug (or a
+# page pool whose pages never all came back)
 dmesg_bad() {
-	dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|kernel panic|event was lost'
+	dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|kernel panic|event was lost|stalled pool shutdown'
 }
 
 # elapsed <start>: seconds since <start> (a value of $(now))

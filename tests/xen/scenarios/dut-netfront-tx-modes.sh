@@ -21,10 +21,13 @@ reload() { # <netfront args...>
 	wait_for 30 test -e /sys/class/net/eth0 || fail "no eth0 after reload"
 	net_up || fail "eth0 carrier not up"
 }
-# txstat <name>: ethtool -S's q*_tx_<name>, summed over the queues
-txstat() {
+# txstats: "<packets> <copied>" sent, summed over the queues, from one
+# ethtool -S (the link sends packets of its own between two reads). A
+# packet is counted copied before it is counted sent, so "all copied"
+# reads as copied >= sent.
+txstats() {
 	tools_mount >/dev/null || fail "no tools disk for ethtool"
-	ethtool -S eth0 | awk -v k="_tx_$1:" '$1 ~ k {n += $2} END {print n + 0}'
+	ethtool -S eth0 | awk '$1 ~ /_tx_packets:/ {p += $2} $1 ~ /_tx_copied:/ {c += $2} END {print p + 0, c + 0}'
 }
 
 # The kernel log from here on (not cleared: other scenarios read it too).
@@ -56,9 +59,11 @@ if tools_mount; then
 else
 	fail "no tools disk for iperf3"
 fi
-sent=$(txstat packets) copied=$(txstat copied)
+read -r sent copied <<EOF
+$(txstats)
+EOF
 echo "sent $sent packets, $copied of them copied"
-[ "$sent" -gt 1000 ] && [ "$copied" = "$sent" ] || fail "not every packet sent was copied"
+[ "$sent" -gt 1000 ] && [ "$copied" -ge "$sent" ] || fail "not every packet sent was copied"
 tools_umount
 # In place.
 mark
@@ -66,7 +71,9 @@ reload tx_in_place=1
 since | grep -q 'backend not trusted' && fail "trusted by default, yet not trusted"
 since | grep 'send in place' && fail "no refs to send in place"
 upload_check 8 || fail "upload with checksum (in place)"
-sent=$(txstat packets) copied=$(txstat copied)
+read -r sent copied <<EOF
+$(txstats)
+EOF
 echo "in place: sent $sent packets, $copied of them copied"
 [ "$sent" -gt 1000 ] && [ "$copied" -lt $((sent / 10)) ] || fail "most packets sent were copied"
 tools_umount
@@ -85,10 +92,12 @@ frontends_load
 wait_for 30 test -e /sys/class/net/eth0 || fail "no eth0 after reload"
 net_up || fail "eth0 carrier not up after reload"
 ping -c 5 -i 0.2 -W 3 10.99.0.1 >/dev/null || fail "no ping with the default"
-sent=$(txstat packets) copied=$(txstat copied)
+read -r sent copied <<EOF
+$(txstats)
+EOF
 tools_umount
 echo "default: sent $sent packets, $copied of them copied"
-[ "$sent" -gt 0 ] && [ "$copied" = "$sent" ] || fail "the default sent some packets in place"
+[ "$sent" -gt 0 ] && [ "$copied" -ge "$sent" ] || fail "the default sent some packets in place"
 bad=$(dmesg_bad | head -n 5)
 [ -z "$bad" ] || { echo "$bad"; fail "kernel log has warnings/oopses"; }
 exit 0

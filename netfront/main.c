@@ -297,7 +297,7 @@ static bool xenpv_net_tx_arm_event(struct xenpv_net_queue *q,
 	return RING_HAS_UNCONSUMED_RESPONSES(&q->tx);
 }
 
-/* Take the tx responses; wake the queue when ids are back. */
+/* Take the tx responses; wake the queue once it has room again. */
 static bool xenpv_net_tx_complete(struct xenpv_net_queue *q)
 {
 	struct netdev_queue *txq = netdev_get_tx_queue(q->info->ndev, q->idx);
